@@ -1,0 +1,47 @@
+# The course's commands. On a fresh machine, `make lab` or `make test` does all the set-up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+# llama-cpp-python compiles llama.cpp on first install. We build only the library
+# (not llama.cpp's own tools) and for AVX2 rather than -march=native: a native build
+# on CPUs with AMX crashed on the first prompt here (llama-cpp-python 0.3.36).
+CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
+export CMAKE_ARGS
+
+.PHONY: install lab test lint doctor record bench clean
+
+# Re-install whenever requirements.txt or pyproject.toml changes.
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@start=$$(date +%s); \
+	$(BIN)/python -m pip install -r requirements.txt && \
+	echo $$(( $$(date +%s) - start )) > $(VENV)/.install-seconds
+	@echo "install took $$(cat $(VENV)/.install-seconds) s"
+	touch $@
+
+install: $(VENV)/.installed
+
+lab: install  ## open the course in JupyterLab
+	$(BIN)/python -m helpers.doctor || true
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+test: install  ## lint, then every test, notebooks included
+	$(BIN)/ruff check .
+	@start=$$(date +%s); \
+	$(BIN)/python -m pytest; status=$$?; \
+	mkdir -p .cache && echo $$(( $$(date +%s) - start )) > .cache/test-seconds; \
+	exit $$status
+
+lint: install
+	$(BIN)/ruff check .
+
+doctor: install  ## the self-check
+	$(BIN)/python -m helpers.doctor
+
+clean:
+	$(BIN)/python -m helpers.local_server stop || true
+	rm -rf $(VENV) .cache build

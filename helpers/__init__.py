@@ -1,0 +1,38 @@
+"""Helpers for the Chat Completions course: keys, settings, providers, the offline model.
+
+The notebooks import what they need from here; each module is small enough to
+read in one sitting:
+
+- keys: validate_openai_key, validate_gemini_key, mask_key, KeyProblem
+- environment: load_env, get_setting (where a value came from), repo_root
+- catalog: every fact that goes stale (base URLs, model IDs, key formats)
+- providers: provider_settings, make_client (with the offline fallback)
+- local_server: the offline practice model server
+- doctor: the self-check, `python -m helpers.doctor`
+"""
+
+import importlib
+
+# Imported on first use, so that `python -m helpers.local_server` does not load
+# the module twice (once through this package, once as __main__).
+_EXPORTS = {
+    "DEFAULT_TIMEOUT": "providers",
+    "KeyProblem": "keys",
+    "LocalServerError": "local_server",
+    "ProviderSettings": "providers",
+    "get_setting": "environment",
+    "load_env": "environment",
+    "make_client": "providers",
+    "mask_key": "keys",
+    "provider_settings": "providers",
+    "repo_root": "environment",
+    "validate_gemini_key": "keys",
+    "validate_openai_key": "keys",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

@@ -1,0 +1,197 @@
+"""The self-check: run `python -m helpers.doctor` before the first lesson.
+
+It prints one line per check, each with a mark and, when something is wrong, the
+fix. It exits 1 when something the notebooks need is broken and 0 otherwise;
+having no API keys at all is fine, since every lesson then uses the offline model.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import sys
+import time
+
+import requests
+
+from . import catalog, local_server
+from .environment import env_file, first_setting, get_setting, offline_forced, repo_root
+from .keys import KeyProblem, mask_key
+from .providers import ollama_models, validate_provider_key
+
+OK, FAIL, WARN, INFO = "[ok]  ", "[FAIL]", "[warn]", "[--]  "
+NETWORK_TIMEOUT_SECONDS = 5.0
+MIN_PYTHON = (3, 10)
+
+# (distribution, why the course needs it); all are installed by requirements.txt
+PACKAGES = [
+    ("openai", "the SDK the lessons teach"),
+    ("requests", "raw HTTP calls"),
+    ("python-dotenv", "reads .env"),
+    ("llama-cpp-python", "runs the offline model"),
+    (catalog.OFFLINE_MODEL_PACKAGE, "the offline model's weights"),
+    ("filelock", "one offline server for all notebooks"),
+    ("psutil", "finds a stuck offline server"),
+    ("jupyterlab", "opens the notebooks"),
+]
+
+
+class Report:
+    """Collects check lines; `failed` tells whether any check failed."""
+
+    def __init__(self, out=None):
+        self.out = out or sys.stdout
+        self.failed = False
+
+    def line(self, mark: str, text: str) -> None:
+        if mark == FAIL:
+            self.failed = True
+        print(f"{mark} {text}", file=self.out, flush=True)
+
+
+def check_python(report: Report) -> None:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info[:2] >= MIN_PYTHON:
+        report.line(OK, f"Python {version}")
+    else:
+        need = ".".join(map(str, MIN_PYTHON))
+        report.line(FAIL, f"Python {version}: the course needs {need} or newer. Install a newer Python.")
+
+
+def check_packages(report: Report) -> None:
+    for name, purpose in PACKAGES:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            report.line(FAIL, f"{name} is missing ({purpose}). Run: pip install -r requirements.txt")
+            continue
+        if name == "openai" and not version.startswith("3."):
+            report.line(
+                FAIL, f"openai {version}: the lessons are written for 3.x. Run: pip install -r requirements.txt"
+            )
+            continue
+        report.line(OK, f"{name} {version}")
+
+
+def check_env_file(report: Report) -> None:
+    path = env_file()
+    try:
+        shown = path.relative_to(repo_root())
+    except ValueError:
+        shown = path.name
+    if path.is_file():
+        report.line(OK, f".env found ({shown})")
+    elif (repo_root() / ".env.txt").exists():
+        report.line(WARN, "found .env.txt, not .env: rename it to .env (no .txt at the end).")
+    else:
+        report.line(INFO, "no .env file: copy .env.example to .env to add keys (lessons run offline without one).")
+
+
+def _probe_key(report: Report, label: str, base_url: str, key: str) -> None:
+    """Ask the provider's /models whether it accepts the key, giving up within 5 s."""
+    host = base_url.split("//")[-1].split("/")[0]
+    try:
+        response = requests.get(
+            f"{base_url.rstrip('/')}/models",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=NETWORK_TIMEOUT_SECONDS,
+        )
+    except requests.RequestException:
+        report.line(
+            WARN,
+            f"could not reach {host} within {NETWORK_TIMEOUT_SECONDS:.0f} s (no network?): "
+            f"{label} calls will fail until it is back.",
+        )
+        return
+    if response.status_code == 200:
+        report.line(OK, f"{label} accepted the key ({host} answered 200)")
+    elif response.status_code in (401, 403):
+        report.line(
+            FAIL,
+            f"{label} rejected the key ({response.status_code}): it was revoked, mistyped or "
+            "lacks access. Create a new one and put it in .env.",
+        )
+    else:
+        report.line(WARN, f"{host} answered {response.status_code} when checking the key.")
+
+
+def check_key(report: Report, facts: catalog.ProviderFacts, network: bool) -> None:
+    setting = first_setting(facts.key_vars)
+    if setting.value is None:
+        names = " or ".join(facts.key_vars)
+        report.line(INFO, f"{names} not set: {facts.label} lessons use the offline model.")
+        return
+    shown = f"{setting.name} {mask_key(setting.value)} (from {setting.source})"
+    base_url = get_setting(facts.base_url_var).value or facts.base_url
+    try:
+        validate_provider_key(facts.name, setting, base_url)
+    except KeyProblem as problem:
+        report.line(FAIL, f"{shown}: {problem}")
+        return
+    report.line(OK, f"{shown}: format ok")
+    if setting.shadowed:
+        report.line(WARN, f"{setting.name} is also set in your shell, to a different value; .env wins.")
+    others = [get_setting(n) for n in facts.key_vars if n != setting.name]
+    if any(o.value and o.value != setting.value for o in others):
+        report.line(WARN, f"{' and '.join(facts.key_vars)} hold different keys; {setting.name} is used.")
+    if network:
+        _probe_key(report, facts.label, base_url, setting.value)
+
+
+def check_ollama(report: Report) -> None:
+    base_url = get_setting(catalog.OLLAMA.base_url_var).value or catalog.OLLAMA.base_url
+    root = base_url.rstrip("/").removesuffix("/v1")
+    try:
+        pulled = ollama_models(base_url)
+    except requests.RequestException:
+        report.line(
+            INFO,
+            f"Ollama is not running at {root} (optional): install it from https://ollama.com, then run `ollama serve`.",
+        )
+        return
+    report.line(OK, f"Ollama answers at {root}; models pulled: {', '.join(pulled) or 'none'}")
+    for model in (catalog.OLLAMA.model, catalog.OLLAMA_REASONING_MODEL):
+        if model not in pulled and f"{model}:latest" not in pulled:
+            report.line(WARN, f"Ollama has not pulled {model}: run `ollama pull {model}`.")
+
+
+def check_offline_server(report: Report) -> None:
+    from openai import OpenAI
+
+    started = time.perf_counter()
+    try:
+        server = local_server.start()
+        client = OpenAI(base_url=server.base_url, api_key=server.api_key, timeout=60, max_retries=0)
+        reply = client.chat.completions.create(
+            model=server.model,
+            messages=[{"role": "user", "content": "Say hello."}],
+            max_completion_tokens=8,
+        )
+    except Exception as error:  # any failure here means the lessons cannot run offline
+        report.line(FAIL, f"offline model server: {error}")
+        return
+    seconds = time.perf_counter() - started
+    if not reply.choices or reply.choices[0].message.content is None:
+        report.line(FAIL, "offline model server answered without any text.")
+        return
+    report.line(OK, f"offline model {server.model} answers at {server.base_url} ({seconds:.1f} s)")
+
+
+def run(network: bool = True, out=None) -> int:
+    """Run every check; return the exit status (1 if any check failed)."""
+    report = Report(out)
+    check_python(report)
+    check_packages(report)
+    check_env_file(report)
+    if offline_forced():
+        report.line(INFO, f"{catalog.OFFLINE_SWITCH_VAR} is set: every lesson uses the offline model.")
+    check_key(report, catalog.OPENAI, network)
+    check_key(report, catalog.GEMINI, network)
+    check_ollama(report)
+    check_offline_server(report)
+    print("\nAll set." if not report.failed else "\nFix the [FAIL] lines above, then run this again.", file=report.out)
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(network=os.environ.get("CHAT_TUTORIAL_DOCTOR_NETWORK", "1") != "0"))

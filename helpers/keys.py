@@ -1,0 +1,186 @@
+"""Check API keys before they are sent anywhere, and show them only masked.
+
+`validate_openai_key` and `validate_gemini_key` return the key when it looks
+usable and raise `KeyProblem` with a one-line, actionable message otherwise.
+No message ever contains the key itself.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from . import catalog
+
+_KEY_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+_QUOTES = "\"'`\u2018\u2019\u201c\u201d\u00ab\u00bb"
+_PLACEHOLDER_MARKERS = ("your-key", "your_key", "yourkey", "xxxx", "...", "\u2026", "<", ">")
+_KNOWN_PREFIXES = sorted(
+    (
+        *catalog.OPENAI_KEY_PREFIXES,
+        catalog.OPENAI_ADMIN_KEY_PREFIX,
+        catalog.ANTHROPIC_KEY_PREFIX,
+        catalog.GEMINI_STANDARD_PREFIX,
+        catalog.GEMINI_AUTH_PREFIX,
+    ),
+    key=len,
+    reverse=True,
+)
+
+
+class KeyProblem(ValueError):
+    """A key that cannot work; `reason` is a short code, the message says the fix."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def mask_key(key: str | None) -> str:
+    """Show a key as its prefix and last four characters at most: `sk-proj-...AbCd`."""
+    if not key:
+        return "(none)"
+    key = key.strip()
+    prefix = next((p for p in _KNOWN_PREFIXES if key.startswith(p)), "")
+    if len(key) < len(prefix) + 16:  # too short to show any of the tail safely
+        return f"{prefix}..."
+    return f"{prefix}...{key[-4:]}"
+
+
+def _check_hygiene(key: str | None, name: str, where: str) -> str:
+    """Rules every key shares: present, not the placeholder, no stray characters."""
+    if key is None or not key.strip():
+        raise KeyProblem(f"No key found in {name}. {where}, then restart the kernel.", "missing")
+    lowered = key.lower()
+    if key.strip().strip(_QUOTES) in catalog.KEY_PLACEHOLDERS.values() or any(
+        marker in lowered for marker in _PLACEHOLDER_MARKERS
+    ):
+        raise KeyProblem(
+            f"{name} still holds the placeholder from .env.example: replace it with your real key.",
+            "placeholder",
+        )
+    if key != key.strip():
+        raise KeyProblem(
+            f"{name} starts or ends with whitespace (a space, tab or line break): "
+            "delete it so the value is the key alone.",
+            "whitespace",
+        )
+    if key[0] in _QUOTES or key[-1] in _QUOTES:
+        raise KeyProblem(
+            f"{name} is wrapped in quotation marks: remove them "
+            f"(in .env write {name}=the-key with no quotes around it).",
+            "quotes",
+        )
+    for position, char in enumerate(key, start=1):
+        if char in _KEY_CHARACTERS:
+            continue
+        if char.isspace():
+            what = "a space"
+        elif char in _QUOTES:
+            what = "a typographic quote (added by a word processor or chat app)"
+        elif ord(char) > 127:
+            what = f"the non-ASCII character {unicodedata.name(char, f'U+{ord(char):04X}')}"
+        else:
+            what = f"the character {char!r}"
+        raise KeyProblem(
+            f"{name} contains {what} at position {position}, which no API key contains: "
+            "copy the key again in one piece from the provider's page.",
+            "bad_characters",
+        )
+    return key
+
+
+def validate_openai_key(key: str | None, *, name: str = "OPENAI_API_KEY", check_format: bool = True) -> str:
+    """Return `key` if it can be an OpenAI key; raise `KeyProblem` saying what to fix.
+
+    `check_format=False` keeps only the hygiene rules, for a class server reached
+    through OPENAI_BASE_URL whose keys need not look like OpenAI's.
+    """
+    where = (
+        f"Add a line {name}=sk-proj-... to the .env file in the course folder "
+        f"(copy .env.example to .env); create a key at {catalog.OPENAI.key_page}"
+    )
+    key = _check_hygiene(key, name, where)
+    if not check_format:
+        return key
+    if key.startswith(catalog.ANTHROPIC_KEY_PREFIX):
+        raise KeyProblem(
+            f"{name} holds an Anthropic key (sk-ant-), which OpenAI does not accept: "
+            f"create an OpenAI key at {catalog.OPENAI.key_page}.",
+            "wrong_provider",
+        )
+    if key.startswith((catalog.GEMINI_STANDARD_PREFIX, catalog.GEMINI_AUTH_PREFIX)):
+        raise KeyProblem(
+            f"{name} holds a Google Gemini key: move it to "
+            f"{catalog.GEMINI.key_vars[0]} and put your OpenAI key in {name}.",
+            "wrong_provider",
+        )
+    if key.startswith(catalog.OPENAI_ADMIN_KEY_PREFIX):
+        raise KeyProblem(
+            f"{name} holds an OpenAI admin key (sk-admin-), which manages an "
+            "organisation but cannot call models: create a project key (sk-proj-) "
+            f"at {catalog.OPENAI.key_page}.",
+            "admin_key",
+        )
+    if not key.startswith(catalog.OPENAI_KEY_PREFIXES):
+        raise KeyProblem(
+            f"{name} does not look like an OpenAI key: OpenAI keys start with "
+            f"sk-proj-, sk-svcacct- or sk-. Copy it again from {catalog.OPENAI.key_page}.",
+            "unknown_format",
+        )
+    if len(key) < catalog.OPENAI_KEY_MIN_LENGTH:
+        raise KeyProblem(
+            f"{name} looks cut off: it has {len(key)} characters and OpenAI keys have "
+            f"at least {catalog.OPENAI_KEY_MIN_LENGTH}. Copy the whole key again.",
+            "truncated",
+        )
+    return key
+
+
+def validate_gemini_key(key: str | None, *, name: str = "GOOGLE_API_KEY") -> str:
+    """Return `key` if it can be a Gemini key (AIza... or AQ....); raise `KeyProblem`."""
+    where = (
+        f"Add a line {name}=AIza... (or AQ....) to the .env file in the course folder "
+        f"(copy .env.example to .env); create a key at {catalog.GEMINI.key_page}"
+    )
+    key = _check_hygiene(key, name, where)
+    if key.startswith(catalog.ANTHROPIC_KEY_PREFIX):
+        raise KeyProblem(
+            f"{name} holds an Anthropic key (sk-ant-), which Gemini does not accept: "
+            f"create a Gemini key at {catalog.GEMINI.key_page}.",
+            "wrong_provider",
+        )
+    if key.startswith("sk-"):
+        raise KeyProblem(
+            f"{name} holds an OpenAI key: move it to {catalog.OPENAI.key_vars[0]} and "
+            f"create a Gemini key at {catalog.GEMINI.key_page}.",
+            "wrong_provider",
+        )
+    if key.startswith(catalog.GEMINI_STANDARD_PREFIX):
+        expected = catalog.GEMINI_STANDARD_LENGTH
+        if len(key) < expected:
+            raise KeyProblem(
+                f"{name} looks cut off: it has {len(key)} characters and keys starting "
+                f"AIza have exactly {expected}. Copy the whole key again.",
+                "truncated",
+            )
+        if len(key) > expected:
+            raise KeyProblem(
+                f"{name} is too long: it has {len(key)} characters and keys starting "
+                f"AIza have exactly {expected}. Something extra was pasted with it.",
+                "too_long",
+            )
+        return key
+    if key.startswith(catalog.GEMINI_AUTH_PREFIX):
+        if len(key) < catalog.GEMINI_AUTH_MIN_LENGTH:
+            raise KeyProblem(
+                f"{name} looks cut off: it has {len(key)} characters and keys starting "
+                f"AQ. have at least {catalog.GEMINI_AUTH_MIN_LENGTH}. "
+                "Copy the whole key again.",
+                "truncated",
+            )
+        return key
+    raise KeyProblem(
+        f"{name} does not look like a Gemini key: keys from Google AI Studio start "
+        f"with AIza or AQ. Copy it again from {catalog.GEMINI.key_page}.",
+        "unknown_format",
+    )
