@@ -1,0 +1,81 @@
+"""Test-wide settings: no learner's keys or .env leak in, and every provider runs offline.
+
+These are set before any test or notebook kernel starts, and kernels that nbval
+starts inherit them, so recorded outputs never depend on who runs the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from helpers import local_server
+
+# Variables a learner may have set that would change what the lessons do.
+LEARNER_VARIABLES = [
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "GOOGLE_API_KEY",
+    "GEMINI_API_KEY",
+    "GEMINI_BASE_URL",
+    "GEMINI_MODEL",
+    "OLLAMA_BASE_URL",
+    "OLLAMA_MODEL",
+    "OLLAMA_REASONING_MODEL",
+    "CHAT_TUTORIAL_LOCAL_PORT",
+    "CHAT_TUTORIAL_LOCAL_API_KEY",
+    "CHAT_TUTORIAL_STATE_DIR",
+]
+
+_server_was_running = False
+
+
+def pytest_configure(config):
+    global _server_was_running
+    for name in LEARNER_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ["CHAT_TUTORIAL_OFFLINE"] = "1"
+    # Point .env discovery at a file that does not exist: a learner's .env stays out.
+    os.environ["CHAT_TUTORIAL_ENV_FILE"] = str(Path(tempfile.gettempdir()) / "chat-tutorial-tests-no.env")
+    _server_was_running = local_server.status() is not None
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _server_was_running:  # leave the machine as we found it
+        local_server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def env_file(tmp_path, monkeypatch):
+    """An empty .env in a temporary folder, used instead of the course's."""
+    path = tmp_path / ".env"
+    path.write_text("")
+    monkeypatch.setenv("CHAT_TUTORIAL_ENV_FILE", str(path))
+    return path
+
+
+@pytest.fixture
+def online(monkeypatch):
+    """Lift the test-wide CHAT_TUTORIAL_OFFLINE=1, so providers resolve as for a learner."""
+    monkeypatch.delenv("CHAT_TUTORIAL_OFFLINE")
+
+
+@pytest.fixture
+def private_server(tmp_path, monkeypatch):
+    """A port and state folder of this test's own; any server left on it is stopped after."""
+    port = free_port()
+    monkeypatch.setenv("CHAT_TUTORIAL_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("CHAT_TUTORIAL_LOCAL_PORT", str(port))
+    yield port
+    local_server.stop(port)

@@ -1,0 +1,142 @@
+"""Provider resolution, the offline fallback, and what our clients really send on the wire."""
+
+import json
+
+import openai
+import pytest
+from conftest import free_port
+from fakes import fake_key
+
+from helpers import catalog, make_client, provider_settings
+
+OPENAI_KEY = fake_key("sk-proj-", 164)
+GEMINI_KEY = fake_key("AIza", 39)
+
+CHAT_REPLY = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "recorded",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+}
+
+
+def test_forced_offline_uses_the_local_server_and_says_why(capsys):
+    settings = provider_settings("openai")
+    assert settings.offline
+    assert settings.base_url.startswith("http://127.0.0.1:")
+    assert settings.model == catalog.OFFLINE_MODEL
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    assert "offline practice model" in out and "CHAT_TUTORIAL_OFFLINE=1" in out
+
+
+def test_a_chat_completion_through_the_helpers_returns_real_model_text():
+    settings = provider_settings("gemini", quiet=True)
+    reply = make_client(settings).chat.completions.create(
+        model=settings.model,
+        messages=[{"role": "user", "content": "Tell me a fun fact"}],
+        max_completion_tokens=24,
+    )
+    assert reply.model == catalog.OFFLINE_MODEL
+    assert reply.choices[0].message.role == "assistant"
+    assert len(reply.choices[0].message.content.strip()) > 0
+
+
+def test_no_key_falls_back_offline(online, env_file, capsys):
+    settings = provider_settings("openai")
+    assert settings.offline
+    assert "no OPENAI_API_KEY is set" in capsys.readouterr().out
+
+
+def test_a_bad_key_falls_back_with_the_fix_and_without_the_key(online, env_file, capsys):
+    env_file.write_text(f"OPENAI_API_KEY='{OPENAI_KEY}'\n".replace("'", "\u201c", 1))
+    settings = provider_settings("openai")
+    out = capsys.readouterr().out
+    assert settings.offline
+    assert "OPENAI_API_KEY" in out
+    assert OPENAI_KEY[8:-4] not in out
+
+
+def test_a_valid_key_resolves_to_openai_without_a_network_call(online, env_file):
+    env_file.write_text(f"OPENAI_API_KEY={OPENAI_KEY}\n")
+    settings = provider_settings("openai")
+    assert not settings.offline
+    assert (settings.base_url, settings.model) == (catalog.OPENAI.base_url, "gpt-5-nano")
+    assert settings.key_source == ".env"
+    assert OPENAI_KEY not in repr(settings)
+
+
+def test_models_and_base_urls_can_be_overridden(online, env_file):
+    env_file.write_text(f"GEMINI_API_KEY={GEMINI_KEY}\nGEMINI_MODEL=gemini-3-flash\n")
+    settings = provider_settings("gemini")
+    assert (settings.model, settings.base_url) == ("gemini-3-flash", catalog.GEMINI.base_url)
+
+
+def test_google_api_key_wins_over_gemini_api_key(online, env_file):
+    other = fake_key("AIza", 39, "zyxWVU987")
+    env_file.write_text(f"GEMINI_API_KEY={other}\nGOOGLE_API_KEY={GEMINI_KEY}\n")
+    assert provider_settings("gemini").api_key == GEMINI_KEY
+
+
+def test_a_class_server_via_openai_base_url_accepts_its_own_keys(online, env_file):
+    env_file.write_text("OPENAI_BASE_URL=http://class-server:4000/v1\nOPENAI_API_KEY=student-17\n")
+    settings = provider_settings("openai")
+    assert not settings.offline
+    assert settings.base_url == "http://class-server:4000/v1"
+    assert "class-server" in settings.label
+
+
+def test_ollama_not_running_falls_back_and_says_how_to_start_it(online, env_file, capsys):
+    env_file.write_text(f"OLLAMA_BASE_URL=http://127.0.0.1:{free_port()}/v1\n")
+    settings = provider_settings("ollama")
+    assert settings.offline
+    assert "ollama serve" in capsys.readouterr().out
+
+
+def test_ollama_without_the_model_says_which_pull_to_run(online, env_file, httpserver, capsys):
+    httpserver.expect_request("/api/tags").respond_with_json({"models": [{"name": "qwen3:0.6b"}]})
+    env_file.write_text(f"OLLAMA_BASE_URL={httpserver.url_for('/v1')}\n")
+    assert provider_settings("ollama").offline
+    assert "ollama pull llama3.2" in capsys.readouterr().out
+
+
+def test_unknown_provider_is_refused():
+    with pytest.raises(ValueError, match="openai, gemini, ollama"):
+        provider_settings("claude")
+
+
+def test_gemini_client_posts_to_the_openai_compatible_path_with_bearer(online, env_file, httpserver):
+    httpserver.expect_request("/v1beta/openai/chat/completions", method="POST").respond_with_json(CHAT_REPLY)
+    env_file.write_text(f"GOOGLE_API_KEY={GEMINI_KEY}\nGEMINI_BASE_URL={httpserver.url_for('/v1beta/openai/')}\n")
+    client = make_client("gemini")
+    client.chat.completions.create(model="gemini-2.5-flash-lite", messages=[{"role": "user", "content": "hi"}])
+    request, _ = httpserver.log[-1]
+    assert request.path == "/v1beta/openai/chat/completions"
+    assert request.headers["Authorization"] == f"Bearer {GEMINI_KEY}"
+    assert json.loads(request.data)["model"] == "gemini-2.5-flash-lite"
+
+
+def test_ollama_client_posts_to_v1_chat_completions(online, env_file, httpserver):
+    httpserver.expect_request("/api/tags").respond_with_json({"models": [{"name": "llama3.2:latest"}]})
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_json(CHAT_REPLY)
+    env_file.write_text(f"OLLAMA_BASE_URL={httpserver.url_for('/v1')}\n")
+    settings = provider_settings("ollama")
+    assert not settings.offline and settings.model == "llama3.2"
+    make_client(settings).chat.completions.create(model=settings.model, messages=[{"role": "user", "content": "hi"}])
+    request, _ = httpserver.log[-1]
+    assert request.path == "/v1/chat/completions"
+    assert request.headers["Authorization"] == f"Bearer {catalog.OLLAMA_DUMMY_KEY}"
+
+
+def test_clients_have_a_finite_timeout():
+    client = make_client(provider_settings("openai", quiet=True))
+    assert client.timeout.connect == catalog.CONNECT_TIMEOUT_SECONDS
+    assert client.timeout.read == catalog.REQUEST_TIMEOUT_SECONDS
+
+
+def test_a_closed_port_raises_the_sdks_connection_error(online, env_file):
+    env_file.write_text(f"OPENAI_BASE_URL=http://127.0.0.1:{free_port()}/v1\nOPENAI_API_KEY=anything\n")
+    client = make_client("openai").with_options(max_retries=0)
+    with pytest.raises(openai.APIConnectionError):
+        client.chat.completions.create(model="gpt-5-nano", messages=[{"role": "user", "content": "hi"}])
