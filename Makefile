@@ -45,3 +45,6 @@ doctor: install  ## the self-check
 clean:
 	$(BIN)/python -m helpers.local_server stop || true
 	rm -rf $(VENV) .cache build
+
+bench: install  ## measure the offline server; writes BENCHMARKS.md
+	$(BIN)/python benchmarks/bench.py

@@ -102,10 +102,11 @@ class OpenAIStyleGuard:
         "/v1/models": {"GET"},
     }
 
-    def __init__(self, app, *, api_key: str | None, model: str):
+    def __init__(self, app, *, api_key: str | None, model: str, context_tokens: int):
         self.app = app
         self.api_key = api_key
         self.model = model
+        self.context_tokens = context_tokens
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -129,7 +130,7 @@ class OpenAIStyleGuard:
             raw += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        status, problem = self._check_request(path, raw)
+        status, problem, raw = self._check_request(path, raw)
         if problem:
             return await _send_json(send, status, problem)
 
@@ -168,13 +169,27 @@ class OpenAIStyleGuard:
         return None
 
     def _check_request(self, path: str, raw: bytes):
-        """Return (status, error body) for a request we refuse, or (200, None)."""
+        """Return (status, error body, raw) for a request we refuse, or (200, None, body to forward)."""
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            return 400, _error_body("The request body is not valid JSON.", "invalid_request_error")
+            return 400, _error_body("The request body is not valid JSON.", "invalid_request_error"), raw
         if not isinstance(body, dict):
-            return 400, _error_body("The request body must be a JSON object.", "invalid_request_error")
+            return 400, _error_body("The request body must be a JSON object.", "invalid_request_error"), raw
+        status, problem = self._check_fields(path, body)
+        if problem:
+            return status, problem, raw
+        # llama-cpp-python reads only the older `max_tokens` and ignores the current
+        # name, which would let a reply run on to the end of the context window.
+        if "max_completion_tokens" in body:
+            body["max_tokens"] = body.pop("max_completion_tokens")
+        # It has no "developer" role (OpenAI's newer name for "system").
+        for message in body.get("messages") or []:
+            if message.get("role") == "developer":
+                message["role"] = "system"
+        return 200, None, json.dumps(body).encode()
+
+    def _check_fields(self, path: str, body: dict):
         model = body.get("model")
         if not model:
             return 400, _error_body("You must provide a model parameter.", "invalid_request_error", "model")
@@ -186,6 +201,19 @@ class OpenAIStyleGuard:
                 "model",
                 "model_not_found",
             )
+        for name in ("max_completion_tokens", "max_tokens"):
+            value = body.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                message = f"Invalid '{name}': expected an integer of at least 1, got {value!r}."
+                return 400, _error_body(message, "invalid_request_error", name, "invalid_value")
+            if value > self.context_tokens:
+                message = (
+                    f"'{name}' is too large: {value}. This model's context window holds "
+                    f"{self.context_tokens} tokens, prompt included."
+                )
+                return 400, _error_body(message, "invalid_request_error", name, "invalid_value")
         if path == "/v1/chat/completions":
             return self._check_messages(body.get("messages"))
         return 200, None
@@ -235,10 +263,13 @@ def create_app(api_key: str | None, threads: int | None = None):
         n_ctx=catalog.OFFLINE_CONTEXT_TOKENS,
         n_threads=threads,
         n_threads_batch=threads,
+        logits_all=False,  # the server's default (True) computes logits nobody asked for
         verbose=False,
     )
     app = create_llama_app(server_settings=ServerSettings(), model_settings=[model_settings])
-    return OpenAIStyleGuard(app, api_key=api_key, model=catalog.OFFLINE_MODEL)
+    return OpenAIStyleGuard(
+        app, api_key=api_key, model=catalog.OFFLINE_MODEL, context_tokens=catalog.OFFLINE_CONTEXT_TOKENS
+    )
 
 
 def serve(host: str, port: int) -> None:

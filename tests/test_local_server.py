@@ -182,3 +182,32 @@ def test_a_body_that_is_not_json_gets_a_400(shared):
     )
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["error"]["message"]
+
+
+def test_max_completion_tokens_is_honoured(shared):
+    """llama-cpp-python ignores this current parameter by itself; the guard passes it on."""
+    reply = _client(shared).chat.completions.create(
+        model=catalog.OFFLINE_MODEL,
+        messages=[{"role": "user", "content": "Write a long story about a dragon."}],
+        max_completion_tokens=5,
+    )
+    assert reply.usage.completion_tokens <= 5
+    assert reply.choices[0].finish_reason == "length"
+
+
+@pytest.mark.parametrize("value", [0, -5, "ten", 10**6])
+def test_impossible_token_limits_get_a_400(shared, value):
+    with pytest.raises(openai.BadRequestError) as caught:
+        _client(shared).chat.completions.create(
+            model=catalog.OFFLINE_MODEL, messages=[{"role": "user", "content": "hi"}], max_completion_tokens=value
+        )
+    assert caught.value.param == "max_completion_tokens"
+
+
+def test_the_developer_role_is_understood(shared):
+    reply = _client(shared).chat.completions.create(
+        model=catalog.OFFLINE_MODEL,
+        messages=[{"role": "developer", "content": "Answer in one word."}, {"role": "user", "content": "Hi"}],
+        max_completion_tokens=5,
+    )
+    assert reply.choices[0].message.role == "assistant"

@@ -1,0 +1,161 @@
+"""Measure the offline model server and write BENCHMARKS.md (`make bench`).
+
+Figures, not pass/fail: cold start to first reply, time to first streamed token,
+decoding speed through the server against llama_cpp in-process on the same file
+and prompt, and the install and test times that `make` recorded.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import socket
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import openai
+
+from helpers import catalog, local_server
+from helpers.environment import repo_root
+
+PROMPT = [{"role": "user", "content": "Write a short paragraph about the history of the bicycle."}]
+MAX_TOKENS = 128
+REPEATS = 5
+# The same sampling on both paths (1.1 is llama-cpp-python's server default).
+SAMPLING = {"temperature": 0, "seed": 1, "repeat_penalty": 1.1}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def client_for(server) -> openai.OpenAI:
+    return openai.OpenAI(base_url=server.base_url, api_key=server.api_key, timeout=120, max_retries=0)
+
+
+def cold_start(port: int) -> float:
+    """Seconds from no server to the first completed reply."""
+    local_server.stop(port)
+    started = time.perf_counter()
+    server = local_server.start(port)
+    client_for(server).chat.completions.create(model=server.model, messages=PROMPT, max_completion_tokens=16)
+    return time.perf_counter() - started
+
+
+def time_to_first_token(server) -> float:
+    started = time.perf_counter()
+    stream = client_for(server).chat.completions.create(
+        model=server.model, messages=PROMPT, max_completion_tokens=MAX_TOKENS, stream=True
+    )
+    first = None
+    for chunk in stream:
+        if first is None and chunk.choices and chunk.choices[0].delta.content:
+            first = time.perf_counter() - started
+    return first
+
+
+def server_tokens_per_second(server) -> float:
+    started = time.perf_counter()
+    reply = client_for(server).chat.completions.create(
+        model=server.model,
+        messages=PROMPT,
+        max_completion_tokens=MAX_TOKENS,
+        temperature=SAMPLING["temperature"],
+        seed=SAMPLING["seed"],
+        extra_body={"repeat_penalty": SAMPLING["repeat_penalty"]},
+    )
+    return reply.usage.completion_tokens / (time.perf_counter() - started)
+
+
+def in_process_tokens_per_second(threads: int) -> float:
+    from llama_cpp import Llama
+
+    llm = Llama(
+        model_path=str(local_server.model_file()),
+        n_ctx=catalog.OFFLINE_CONTEXT_TOKENS,
+        n_threads=threads,
+        n_threads_batch=threads,
+        verbose=False,
+    )
+    rates = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        reply = llm.create_chat_completion(messages=PROMPT, max_tokens=MAX_TOKENS, **SAMPLING)
+        rates.append(reply["usage"]["completion_tokens"] / (time.perf_counter() - started))
+    llm.close()
+    return statistics.median(rates)
+
+
+def recorded_seconds(path: Path) -> str:
+    if not path.is_file():
+        return "not recorded yet"
+    when = datetime.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    return f"{int(path.read_text().strip())} s (recorded {when})"
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main() -> None:
+    os.environ["CHAT_TUTORIAL_STATE_DIR"] = tempfile.mkdtemp(prefix="chat-bench-")
+    port = free_port()
+    print(f"benchmarking on port {port} ...", flush=True)
+    cold = [cold_start(port) for _ in range(REPEATS)]
+    server = local_server.start(port)
+    ttft = [time_to_first_token(server) for _ in range(5)]
+    through_server = statistics.median(server_tokens_per_second(server) for _ in range(REPEATS))
+    local_server.stop(port)  # so in-process runs have the cores to themselves
+    threads = sorted({1, os.cpu_count() or 1})
+    in_process = {t: in_process_tokens_per_second(t) for t in threads}
+    best_threads = max(in_process, key=in_process.get)
+    ratio = through_server / in_process[best_threads]
+
+    root = repo_root()
+    rows = [
+        ("Offline server: cold start to first reply (median of 5)", f"{statistics.median(cold):.2f} s"),
+        ("Time to first streamed token, warm server (median of 5)", f"{statistics.median(ttft) * 1000:.0f} ms"),
+        ("Decoding through the server (median of 5)", f"{through_server:.1f} tokens/s"),
+        *[(f"Decoding in-process, llama_cpp.Llama, {t} thread(s)", f"{r:.1f} tokens/s") for t, r in in_process.items()],
+        (f"Server / in-process at its best ({best_threads} threads); goal >= 0.95", f"{ratio:.2f}"),
+        ("`make test` wall time, warm .venv (last run)", recorded_seconds(root / ".cache" / "test-seconds")),
+        ("First install of requirements.txt (last install)", recorded_seconds(root / ".venv" / ".install-seconds")),
+    ]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (benchmarks/bench.py). Figures, not tests: nothing here fails a build.",
+        "",
+        f"Measured {datetime.date.today()} on {os.cpu_count()} cores, {cpu_name()}, "
+        f"Python {platform.python_version()}.",
+        f"Model: {catalog.OFFLINE_MODEL} (Q4_1 GGUF from {catalog.OFFLINE_MODEL_PACKAGE}); "
+        f"prompt: one user message, up to {MAX_TOKENS} completion tokens, "
+        "temperature 0 and repeat penalty 1.1 on both paths.",
+        "",
+        "| What | Figure |",
+        "| --- | --- |",
+        *[f"| {what} | {figure} |" for what, figure in rows],
+        "",
+        "Tokens per second count completion tokens over the whole call's wall time (prompt",
+        "processing included), the same way through the server and in-process.",
+        "The install time includes compiling llama.cpp when pip had no cached wheel;",
+        "with a cached wheel, an install takes seconds.",
+        "",
+    ]
+    (root / "BENCHMARKS.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
