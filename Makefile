@@ -36,6 +36,9 @@ test: install  ## lint, then every test, notebooks included
 	mkdir -p .cache && echo $$(( $$(date +%s) - start )) > .cache/test-seconds; \
 	exit $$status
 
+record: install  ## re-run every notebook offline and save its outputs
+	$(BIN)/python scripts/record_notebooks.py
+
 lint: install
 	$(BIN)/ruff check .
 

@@ -49,7 +49,7 @@ def mask_key(key: str | None) -> str:
 def _check_hygiene(key: str | None, name: str, where: str) -> str:
     """Rules every key shares: present, not the placeholder, no stray characters."""
     if key is None or not key.strip():
-        raise KeyProblem(f"No key found in {name}. {where}, then restart the kernel.", "missing")
+        raise KeyProblem(f"No key found in {name}. {where}, then run the cell again.", "missing")
     lowered = key.lower()
     if key.strip().strip(_QUOTES) in catalog.KEY_PLACEHOLDERS.values() or any(
         marker in lowered for marker in _PLACEHOLDER_MARKERS

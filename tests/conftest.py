@@ -6,42 +6,19 @@ starts inherit them, so recorded outputs never depend on who runs the tests.
 
 from __future__ import annotations
 
-import os
 import socket
-import tempfile
-from pathlib import Path
 
 import pytest
+from isolation import isolate_environment
 
 from helpers import local_server
-
-# Variables a learner may have set that would change what the lessons do.
-LEARNER_VARIABLES = [
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "OPENAI_MODEL",
-    "GOOGLE_API_KEY",
-    "GEMINI_API_KEY",
-    "GEMINI_BASE_URL",
-    "GEMINI_MODEL",
-    "OLLAMA_BASE_URL",
-    "OLLAMA_MODEL",
-    "OLLAMA_REASONING_MODEL",
-    "CHAT_TUTORIAL_LOCAL_PORT",
-    "CHAT_TUTORIAL_LOCAL_API_KEY",
-    "CHAT_TUTORIAL_STATE_DIR",
-]
 
 _server_was_running = False
 
 
 def pytest_configure(config):
     global _server_was_running
-    for name in LEARNER_VARIABLES:
-        os.environ.pop(name, None)
-    os.environ["CHAT_TUTORIAL_OFFLINE"] = "1"
-    # Point .env discovery at a file that does not exist: a learner's .env stays out.
-    os.environ["CHAT_TUTORIAL_ENV_FILE"] = str(Path(tempfile.gettempdir()) / "chat-tutorial-tests-no.env")
+    isolate_environment()
     _server_was_running = local_server.status() is not None
 
 

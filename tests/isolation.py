@@ -1,0 +1,34 @@
+"""The environment tests and recordings run in: no learner's keys or .env, every provider offline.
+
+Used by tests/conftest.py and by scripts/record_notebooks.py, so recorded outputs and
+the outputs nbval compares them with come from the same settings.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+# Variables a learner may have set that would change what the lessons do.
+LEARNER_VARIABLES = [
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "GOOGLE_API_KEY",
+    "GEMINI_API_KEY",
+    "GEMINI_BASE_URL",
+    "GEMINI_MODEL",
+    "OLLAMA_BASE_URL",
+    "OLLAMA_MODEL",
+    "OLLAMA_REASONING_MODEL",
+    "CHAT_TUTORIAL_LOCAL_PORT",
+    "CHAT_TUTORIAL_LOCAL_API_KEY",
+    "CHAT_TUTORIAL_STATE_DIR",
+]
+
+
+def isolate_environment(environ=os.environ) -> None:
+    """Drop the learner's settings, force offline mode and hide any .env."""
+    for name in LEARNER_VARIABLES:
+        environ.pop(name, None)
+    environ["CHAT_TUTORIAL_OFFLINE"] = "1"
+    environ["CHAT_TUTORIAL_ENV_FILE"] = str(Path(tempfile.gettempdir()) / "chat-tutorial-tests-no.env")

@@ -1,0 +1,94 @@
+"""Checks on the committed lessons themselves; nbval (in the same run) re-executes them."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+IGNORE = "nbval-ignore-output"
+# Shapes of real keys (the same patterns as the pre-stop secret scan).
+KEY_SHAPES = re.compile(r"sk-(proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|AQ\.[A-Za-z0-9_-]{30,}")
+ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/(root|home|tmp|work|Users|var|opt|usr)/|[A-Z]:\\\\)")
+
+
+def _code_cells(path):
+    notebook = json.loads(path.read_text())
+    return notebook, [c for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+def _output_text(cell):
+    return json.dumps(cell.get("outputs", []))
+
+
+def test_the_five_seed_lessons_are_there():
+    names = [p.stem for p in NOTEBOOKS]
+    assert names[:5] == ["01_api_keys", "02_raw_http_endpoint", "03_openai_sdk", "04_gemini", "05_ollama"]
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem)
+def notebook(request):
+    return request.param
+
+
+def test_every_code_cell_ran_in_order(notebook):
+    _, cells = _code_cells(notebook)
+    assert [c["execution_count"] for c in cells] == list(range(1, len(cells) + 1))
+
+
+def test_no_errors_except_where_tagged(notebook):
+    _, cells = _code_cells(notebook)
+    for cell in cells:
+        if "raises-exception" in cell["metadata"].get("tags", []):
+            continue
+        assert not [o for o in cell["outputs"] if o["output_type"] == "error"], "".join(cell["source"])[:80]
+
+
+def test_kernelspec_is_python3(notebook):
+    data, _ = _code_cells(notebook)
+    assert data["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def test_outputs_hold_no_absolute_paths(notebook):
+    _, cells = _code_cells(notebook)
+    for cell in cells:
+        assert not ABSOLUTE_PATH.search(_output_text(cell)), "".join(cell["source"])[:80]
+
+
+def test_nothing_shaped_like_a_real_key(notebook):
+    assert not KEY_SHAPES.search(notebook.read_text())
+
+
+def test_at_least_five_compared_code_cells(notebook):
+    _, cells = _code_cells(notebook)
+    compared = [c for c in cells if IGNORE not in c["metadata"].get("tags", []) and c["outputs"]]
+    assert len(compared) >= 5
+
+
+def test_each_ignored_cell_is_followed_by_a_compared_check(notebook):
+    _, cells = _code_cells(notebook)
+    for index, cell in enumerate(cells):
+        if IGNORE in cell["metadata"].get("tags", []):
+            following = cells[index + 1] if index + 1 < len(cells) else None
+            assert following is not None, "an ignored cell ends the notebook"
+            assert IGNORE not in following["metadata"].get("tags", [])
+            assert following["outputs"], "".join(following["source"])[:80]
+
+
+def test_opens_with_a_title_badge_and_what_you_will_learn(notebook):
+    data, _ = _code_cells(notebook)
+    first = "".join(data["cells"][0]["source"])
+    assert "colab-badge.svg" in first and notebook.name in first
+    assert re.search(r"^# \d+\. ", first, flags=re.MULTILINE)
+    assert "What you'll learn" in first and "What you need" in first
+
+
+def test_notebooks_are_ruff_clean():
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", *map(str, NOTEBOOKS)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stdout
