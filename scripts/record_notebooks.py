@@ -25,6 +25,7 @@ def record(path: Path) -> None:
         notebook,
         kernel_name="python3",
         timeout=600,
+        record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
