@@ -26,9 +26,16 @@ LEARNER_VARIABLES = [
 ]
 
 
+# Set this to run the tests' offline server on another port than a learner's 8765
+# (two test runs at once on one machine, each with its own port).
+TEST_PORT_VAR = "CHAT_TUTORIAL_TEST_PORT"
+
+
 def isolate_environment(environ=os.environ) -> None:
     """Drop the learner's settings, force offline mode and hide any .env."""
     for name in LEARNER_VARIABLES:
         environ.pop(name, None)
+    if environ.get(TEST_PORT_VAR):
+        environ["CHAT_TUTORIAL_LOCAL_PORT"] = environ[TEST_PORT_VAR]
     environ["CHAT_TUTORIAL_OFFLINE"] = "1"
     environ["CHAT_TUTORIAL_ENV_FILE"] = str(Path(tempfile.gettempdir()) / "chat-tutorial-tests-no.env")
