@@ -111,3 +111,24 @@ KEY_PLACEHOLDERS = {
     "OPENAI_API_KEY": "sk-proj-your-key-here",
     "GOOGLE_API_KEY": "AIza-your-key-here",
 }
+
+# --- Reasoning models ------------------------------------------------------------------
+# OpenAI's reasoning models accept only the default temperature and top_p, and
+# count hidden reasoning tokens against max_completion_tokens.
+REASONING_MODEL_PREFIXES = ("gpt-5", "o1", "o3", "o4")
+
+# --- Prices ----------------------------------------------------------------------------
+# US dollars per 1 million tokens (input, output), as published on the providers'
+# pricing pages when PRICES_CHECKED. Prices change: check before you budget.
+PRICES_CHECKED = "2025-08-15"
+PRICES_PER_MILLION_TOKENS = {
+    "gpt-5-nano": (0.05, 0.40),
+    "gpt-5-mini": (0.25, 2.00),
+    "gpt-5": (1.25, 10.00),
+    "gemini-2.5-flash-lite": (0.10, 0.40),
+    "gemini-2.5-flash": (0.30, 2.50),
+    # Models on your own machine cost electricity, not tokens.
+    "llama3.2": (0.0, 0.0),
+    "deepseek-r1:1.5b": (0.0, 0.0),
+    OFFLINE_MODEL: (0.0, 0.0),
+}

@@ -1,0 +1,10 @@
+"""Lesson 4, worked solutions."""
+
+from openai import OpenAI
+
+from helpers import catalog
+
+
+# Exercise 4.1
+def gemini_client(api_key):
+    return OpenAI(base_url=catalog.GEMINI.base_url, api_key=api_key, timeout=60.0)
