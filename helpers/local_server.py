@@ -472,15 +472,15 @@ class OpenAIStyleGuard:
             return 400, _error_body(message, "invalid_request_error", param, "invalid_type")
         for number, part in enumerate(content):
             part_param = f"{param}[{number}]"
-            if not isinstance(part, dict) or not isinstance(part.get("text"), str):
-                message = f"Invalid '{part_param}': expected an object like {{'type': 'text', 'text': '...'}}."
-                return 400, _error_body(message, "invalid_request_error", part_param, "invalid_type")
-            if part.get("type") != "text":
+            if isinstance(part, dict) and part.get("type") not in ("text", None):
                 message = (
                     f"Invalid '{part_param}.type': {part.get('type')!r}. This offline model reads "
                     "text only: send parts of type 'text'."
                 )
                 return 400, _error_body(message, "invalid_request_error", f"{part_param}.type", "invalid_value")
+            if not isinstance(part, dict) or not isinstance(part.get("text"), str):
+                message = f"Invalid '{part_param}': expected an object like {{'type': 'text', 'text': '...'}}."
+                return 400, _error_body(message, "invalid_request_error", part_param, "invalid_type")
         return 200, None
 
 

