@@ -506,7 +506,10 @@ def create_app(api_key: str | None, threads: int | None = None, health: dict | N
         logits_all=False,  # the server's default (True) computes logits nobody asked for
         verbose=False,
     )
-    app = create_llama_app(server_settings=ServerSettings(), model_settings=[model_settings])
+    # llama-cpp-python cuts a streamed reply short (no finish_reason) as soon as another
+    # request waits for the model; with one server per class, every request must finish.
+    server_settings = ServerSettings(interrupt_requests=False)
+    app = create_llama_app(server_settings=server_settings, model_settings=[model_settings])
     return OpenAIStyleGuard(
         app,
         api_key=api_key,
