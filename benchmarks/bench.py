@@ -2,7 +2,8 @@
 
 Figures, not pass/fail: cold start to first reply, time to first streamed token,
 decoding speed through the server against llama_cpp in-process on the same file
-and prompt, and the install and test times that `make` recorded.
+and prompt, a bounded load run (benchmarks/load.py: throughput and p50/p95 latency
+with many requests at once), and the install and test times that `make` recorded.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import platform
 import socket
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +22,9 @@ import openai
 
 from helpers import catalog, local_server
 from helpers.environment import repo_root
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import load  # noqa: E402
 
 PROMPT = [{"role": "user", "content": "Write a short paragraph about the history of the bicycle."}]
 MAX_TOKENS = 128
@@ -116,6 +121,8 @@ def main() -> None:
     server = local_server.start(port)
     ttft = [time_to_first_token(server) for _ in range(5)]
     through_server = statistics.median(server_tokens_per_second(server) for _ in range(REPEATS))
+    loaded = load.run_load(server.base_url, server.api_key, server.model)
+    print(loaded.summary(), flush=True)
     local_server.stop(port)  # so in-process runs have the cores to themselves
     threads = sorted({1, os.cpu_count() or 1})
     in_process = {t: in_process_tokens_per_second(t) for t in threads}
@@ -129,6 +136,19 @@ def main() -> None:
         ("Decoding through the server (median of 5)", f"{through_server:.1f} tokens/s"),
         *[(f"Decoding in-process, llama_cpp.Llama, {t} thread(s)", f"{r:.1f} tokens/s") for t, r in in_process.items()],
         (f"Server / in-process at its best ({best_threads} threads); goal >= 0.95", f"{ratio:.2f}"),
+        (
+            f"Load run: {load.REQUESTS} requests at once from {load.PROCESSES} processes",
+            f"{sum(o.ok for o in loaded.outcomes)} answered; {len(loaded.problems)} problems (lost, failed, mixed up)",
+        ),
+        (
+            "Load run: throughput",
+            f"{len(loaded.outcomes) / loaded.wall_seconds:.2f} requests/s, "
+            f"{loaded.completion_tokens / loaded.wall_seconds:.1f} completion tokens/s",
+        ),
+        (
+            "Load run: latency per request, p50 / p95",
+            f"{loaded.percentile(0.5):.2f} s / {loaded.percentile(0.95):.2f} s",
+        ),
         ("`make test` wall time, warm .venv (last run)", recorded_seconds(root / ".cache" / "test-seconds")),
         ("First install of requirements.txt (last install)", recorded_seconds(root / ".venv" / ".install-seconds")),
     ]
@@ -147,6 +167,9 @@ def main() -> None:
         "| --- | --- |",
         *[f"| {what} | {figure} |" for what, figure in rows],
         "",
+        f"The load run mixes streamed and non-streamed requests, {load.BASE_TOKENS} to "
+        f"{load.max_tokens_for(load.REQUESTS - 1)} completion tokens each; the server",
+        "answers one at a time, so latency includes the wait for the requests ahead.",
         "Tokens per second count completion tokens over the whole call's wall time (prompt",
         "processing included), the same way through the server and in-process.",
         "The install time includes compiling llama.cpp when pip had no cached wheel;",
