@@ -392,10 +392,26 @@ def test_a_damaged_or_missing_model_file_names_the_package_to_reinstall(private_
 # --- Classroom mode: the CLI warns before opening the server to the network ----------
 
 
-def test_cli_warns_when_listening_beyond_this_machine(private_server):
+def test_cli_warns_before_listening_beyond_this_machine_with_the_default_key(private_server):
+    run = [sys.executable, "-m", "helpers.local_server"]
+    with socket.socket() as squatter:  # so that nothing actually opens to the network here
+        squatter.bind(("127.0.0.1", private_server))
+        squatter.listen()
+        started = subprocess.run([*run, "start", "--host", "0.0.0.0"], capture_output=True, text=True)
+    assert started.returncode == 1
+    assert "warning: listening on 0.0.0.0" in started.stderr and "public default" in started.stderr
+
+
+def test_a_class_server_listens_on_every_interface_with_its_own_key(private_server, monkeypatch):
+    import secrets
+
+    monkeypatch.setenv(catalog.OFFLINE_API_KEY_VAR, secrets.token_urlsafe(16))
     run = [sys.executable, "-m", "helpers.local_server"]
     started = subprocess.run([*run, "start", "--host", "0.0.0.0"], capture_output=True, text=True)
     assert started.returncode == 0, started.stderr
-    assert "warning: listening on 0.0.0.0" in started.stderr and "public default" in started.stderr
+    assert "warning: listening on 0.0.0.0" in started.stderr and "public default" not in started.stderr
     health = requests.get(f"http://127.0.0.1:{private_server}/health", timeout=5).json()
     assert health["host"] == "0.0.0.0"
+    assert local_server.start().pid == health["pid"]  # a notebook on the same machine reuses it
+    with pytest.raises(openai.AuthenticationError):
+        _client(local_server.status(), api_key=catalog.OFFLINE_API_KEY).models.list()
