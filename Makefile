@@ -25,9 +25,12 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 install: $(VENV)/.installed
 
+# JupyterLab refuses to run as root unless told it may (containers, CI).
+LAB_FLAGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: install  ## open the course in JupyterLab
 	$(BIN)/python -m helpers.doctor || true
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)
 
 test: install  ## lint, then every test, notebooks included
 	$(BIN)/ruff check .

@@ -341,3 +341,38 @@ def _check_book_format(answer) -> str | None:
     if schema.get("additionalProperties") is not False:
         return "strict mode needs 'additionalProperties': False."
     return None
+
+
+# --- Lesson 9: errors, retries and cost --------------------------------------------------
+
+
+@exercise("9.1", "Which failures to retry")
+def _check_should_retry(answer) -> str | None:
+    expected = {None: True, 408: True, 409: True, 429: True, 500: True, 502: True, 503: True, 504: True}
+    expected |= {400: False, 401: False, 403: False, 404: False, 422: False}
+    for status, retry in expected.items():
+        got = answer(status)
+        if got is not retry:
+            what = "a connection error or timeout (None)" if status is None else f"HTTP {status}"
+            advice = "might succeed next time" if retry else "will fail the same way every time"
+            return f"{what} {advice}: expected {retry}, got {got!r}."
+    return None
+
+
+@exercise("9.2", "The cost of a conversation")
+def _check_conversation_cost(answer) -> str | None:
+    from types import SimpleNamespace
+
+    usages = [SimpleNamespace(prompt_tokens=p, completion_tokens=c) for p, c in [(40, 30), (90, 25), (130, 60)]]
+    for model in ("gpt-5-nano", "gemini-2.5-flash-lite", "llama3.2"):
+        per_in, per_out = catalog.PRICES_PER_MILLION_TOKENS[model]
+        expected = sum(u.prompt_tokens * per_in + u.completion_tokens * per_out for u in usages) / 1_000_000
+        got = answer(usages, model)
+        if not isinstance(got, (int, float)) or abs(got - expected) > 1e-12:
+            return (
+                f"for {model} expected ${expected:.8f}, got {got!r}: prices are per million tokens, "
+                "input and output priced separately."
+            )
+    if answer([], "gpt-5-nano") != 0:
+        return "an empty conversation costs nothing."
+    return None

@@ -55,6 +55,7 @@ from pathlib import Path
 
 from . import catalog
 from .environment import get_setting, repo_root
+from .practice_faults import PRACTICE_FAILURE_MARK, PracticeFaults
 
 SERVE_MARKER = "helpers.local_server"  # found in the command line of our server process
 STATE_DIR_VAR = "CHAT_TUTORIAL_STATE_DIR"
@@ -252,6 +253,11 @@ class OpenAIStyleGuard:
 
         async def guarded_send(message):
             kind = message["type"]
+            if state.get("practice"):
+                return await send(message)
+            if kind == "http.response.start" and (PRACTICE_FAILURE_MARK, b"1") in message.get("headers", []):
+                state["practice"] = True  # a failure asked for with X-Practice-Fail: send it as it is
+                return await send(message)
             if kind == "http.response.start":
                 state["start"] = message
                 return
@@ -363,6 +369,13 @@ class OpenAIStyleGuard:
             # Its chat template reads only plain strings; OpenAI also takes a list of text parts.
             if isinstance(message.get("content"), list):
                 message["content"] = "\n".join(part["text"] for part in message["content"])
+        # It knows OpenAI's structured output ({"type": "json_schema", "json_schema": {"schema": ...}})
+        # under its own name: {"type": "json_object", "schema": ...}, enforced by a grammar.
+        response_format = body.get("response_format")
+        if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
+            spec = response_format.get("json_schema")
+            schema = spec.get("schema") if isinstance(spec, dict) else None
+            body["response_format"] = {"type": "json_object", **({"schema": schema} if schema else {})}
         status, problem = self._check_schema(path, body)
         if problem:
             return status, problem, None
@@ -511,7 +524,7 @@ def create_app(api_key: str | None, threads: int | None = None, health: dict | N
     server_settings = ServerSettings(interrupt_requests=False)
     app = create_llama_app(server_settings=server_settings, model_settings=[model_settings])
     return OpenAIStyleGuard(
-        app,
+        PracticeFaults(app),  # X-Practice-Fail: 429 and 5xx on request, for lesson 9
         api_key=api_key,
         model=catalog.OFFLINE_MODEL,
         context_tokens=catalog.OFFLINE_CONTEXT_TOKENS,

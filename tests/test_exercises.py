@@ -43,6 +43,11 @@ CASES = {
         lambda: lambda model, temperature, limit: {"temperature": temperature, "max_completion_tokens": limit},
     ),
     "8.2": (lambda: solution("08").book_format, lambda: {"type": "json_object"}),
+    "9.1": (lambda: solution("09").should_retry, lambda: lambda status: status is None or status >= 400),
+    "9.2": (
+        lambda: solution("09").conversation_cost,
+        lambda: lambda usages, model: sum(u.prompt_tokens + u.completion_tokens for u in usages) / 1_000_000,
+    ),
     "10.1": (
         lambda: solution("10").cheapest,
         lambda: lambda rows: min(rows, key=lambda r: r["dollars"] or 0)["model"] if rows else None,

@@ -1,5 +1,6 @@
 """The offline model server: a real model, one shared process, and OpenAI's manners."""
 
+import json
 import os
 import signal
 import socket
@@ -415,3 +416,21 @@ def test_a_class_server_listens_on_every_interface_with_its_own_key(private_serv
     assert local_server.start().pid == health["pid"]  # a notebook on the same machine reuses it
     with pytest.raises(openai.AuthenticationError):
         _client(local_server.status(), api_key=catalog.OFFLINE_API_KEY).models.list()
+
+
+def test_openais_json_schema_format_is_enforced(shared):
+    """llama-cpp-python names it differently; the guard translates, and the grammar holds."""
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+        "additionalProperties": False,
+    }
+    reply = _client(shared).chat.completions.create(
+        model=catalog.OFFLINE_MODEL,
+        messages=[{"role": "user", "content": "Invent a goldfish."}],
+        response_format={"type": "json_schema", "json_schema": {"name": "fish", "schema": schema, "strict": True}},
+        max_completion_tokens=60,
+    )
+    data = json.loads(reply.choices[0].message.content)
+    assert set(data) == {"name", "age"} and isinstance(data["age"], int)

@@ -92,3 +92,13 @@ def test_notebooks_are_ruff_clean():
         [sys.executable, "-m", "ruff", "check", *map(str, NOTEBOOKS)], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_every_lesson_ends_with_one_to_three_checked_exercises(notebook):
+    data, cells = _code_cells(notebook)
+    markdown = "".join("".join(c["source"]) for c in data["cells"] if c["cell_type"] == "markdown")
+    assert "## Your turn" in markdown
+    checks = re.findall(r'check\("(\d+\.\d+)"', "".join("".join(c["source"]) for c in cells))
+    assert 1 <= len(checks) <= 3
+    lesson = int(notebook.name[:2])
+    assert all(int(exercise.split(".")[0]) == lesson for exercise in checks)
