@@ -11,10 +11,10 @@ CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGM
 	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
 export CMAKE_ARGS
 
-.PHONY: install lab test lint doctor record bench clean
+.PHONY: install browser lab test test-e2e lint doctor record bench clean
 
 # Re-install whenever requirements.txt or pyproject.toml changes.
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-lessons.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@start=$$(date +%s); \
@@ -32,7 +32,18 @@ lab: install  ## open the course in JupyterLab
 	$(BIN)/python -m helpers.doctor || true
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)
 
-test: install  ## lint, then every test, notebooks included
+# The browser test (tests/e2e) drives Debian's Chromium. As root on a Debian-like system
+# we install it; elsewhere the test is skipped, with a note.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Chromium not found: the browser test will be skipped (install your system's chromium)"; fi; }
+
+test-e2e: install browser  ## only the browser test: every lesson run in JupyterLab
+	$(BIN)/python -m pytest tests/e2e
+
+test: install browser  ## lint, then every test: helpers, notebooks (nbval), the browser test
 	$(BIN)/ruff check .
 	@start=$$(date +%s); \
 	$(BIN)/python -m pytest; status=$$?; \

@@ -209,11 +209,15 @@ def _check_answer_only(answer) -> str | None:
         ("<think>\nLine one.\nLine two.\n</think>\n\nHoney never spoils.", "Honey never spoils."),
         ("No reasoning here.", "No reasoning here."),
         ("  <think></think>  Bananas are berries. ", "Bananas are berries."),
+        ("<think>One.</think>Sloths hold their breath.<think>Two.</think>", "Sloths hold their breath."),
     ]
     for text, expected in cases:
         got = answer(text)
         if got != expected:
-            return f"for {text!r} expected {expected!r} but got {got!r} (think blocks can span lines: re.DOTALL)."
+            return (
+                f"for {text!r} expected {expected!r} but got {got!r} "
+                "(remove every block; blocks can span lines: re.DOTALL)."
+            )
     return None
 
 

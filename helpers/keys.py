@@ -66,8 +66,8 @@ def _check_hygiene(key: str | None, name: str, where: str) -> str:
         )
     if key[0] in _QUOTES or key[-1] in _QUOTES:
         raise KeyProblem(
-            f"{name} is wrapped in quotation marks: remove them "
-            f"(in .env write {name}=the-key with no quotes around it).",
+            f"{name} is wrapped in quotation marks that became part of the value (typographic "
+            f"quotes, or quotes typed into a shell export or a Colab secret): keep only the key.",
             "quotes",
         )
     for position, char in enumerate(key, start=1):

@@ -1,8 +1,8 @@
 """Lesson 2, worked solutions."""
 
 
-# Exercise 2.1
-def pirate_payload(model):
+# Exercise 2.1. In the notebook: pirate_payload = make_pirate_payload(settings.model)
+def make_pirate_payload(model):
     return {
         "model": model,
         "messages": [

@@ -23,7 +23,7 @@ CASES = {
     "1.1": (lambda: solution("01").fixed_line, lambda: "OPENAI_API_KEY=\u201csk-proj-" + "EXAMPLE0" * 20 + "\u201d"),
     "1.2": (lambda: solution("01").my_mask, lambda: lambda key: key[:8] + "..."),
     "2.1": (
-        lambda: solution("02").pirate_payload("smollm2-135m-instruct"),
+        lambda: solution("02").make_pirate_payload("smollm2-135m-instruct"),
         lambda: {"model": "m", "messages": [{"role": "user", "content": "Tell me a fun fact"}]},
     ),
     "2.2": (
