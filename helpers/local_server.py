@@ -369,13 +369,18 @@ class OpenAIStyleGuard:
             # Its chat template reads only plain strings; OpenAI also takes a list of text parts.
             if isinstance(message.get("content"), list):
                 message["content"] = "\n".join(part["text"] for part in message["content"])
-        # It knows OpenAI's structured output ({"type": "json_schema", "json_schema": {"schema": ...}})
-        # under its own name: {"type": "json_object", "schema": ...}, enforced by a grammar.
+        # It does not know OpenAI's structured output ({"type": "json_schema", ...}): enforce
+        # the schema with a grammar of our own instead.
         response_format = body.get("response_format")
         if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
             spec = response_format.get("json_schema")
             schema = spec.get("schema") if isinstance(spec, dict) else None
-            body["response_format"] = {"type": "json_object", **({"schema": schema} if schema else {})}
+            grammar = _schema_grammar(schema) if isinstance(schema, dict) else None
+            if grammar:
+                del body["response_format"]
+                body["grammar"] = grammar
+            else:
+                body["response_format"] = {"type": "json_object"}
         status, problem = self._check_schema(path, body)
         if problem:
             return status, problem, None
@@ -502,6 +507,21 @@ async def _send_json(send, status: int, body) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
+
+
+def _schema_grammar(schema: dict) -> str | None:
+    """A llama.cpp grammar that admits only JSON matching `schema`, or None if it cannot be built.
+
+    llama-cpp-python's converter lets raw control characters (a line break, say) into
+    strings, which JSON forbids and json.loads refuses; the grammar is narrowed here.
+    """
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    try:
+        grammar = json_schema_to_gbnf(json.dumps(schema))
+    except Exception:  # a schema feature the converter does not support
+        return None
+    return grammar.replace(r'char ::= [^"\\]', r'char ::= [^"\\\x00-\x1F]')
 
 
 def create_app(api_key: str | None, threads: int | None = None, health: dict | None = None):
