@@ -201,6 +201,7 @@ class OpenAIStyleGuard:
         self.model = model
         self.context_tokens = context_tokens
         self.health = health or {}  # extra facts for /health (supervisor pid, restarts)
+        self.started = int(time.time())
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -215,6 +216,14 @@ class OpenAIStyleGuard:
         problem = self._check_key(dict(scope["headers"]).get(b"authorization", b""))
         if problem:
             return await _send_json(send, 401, problem)
+        if path == "/v1/models":  # answered here: llama-cpp-python's waits for any reply being written
+            model = {
+                "id": self.model,
+                "object": "model",
+                "created": self.started,
+                "owned_by": "chat-completions-course",
+            }
+            return await _send_json(send, 200, {"object": "list", "data": [model]})
         if method != "POST":
             return await self._forward(scope, receive, send, {})
 

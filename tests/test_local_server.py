@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import openai
 import psutil
@@ -437,3 +438,22 @@ def test_openais_json_schema_format_is_enforced(shared):
         )
         data = json.loads(reply.choices[0].message.content)  # strict JSON: no raw control characters
         assert set(data) == {"name", "age"} and isinstance(data["age"], int) and len(data["name"]) <= 30
+
+
+def test_models_are_listed_while_a_reply_is_being_written(shared):
+    """/v1/models must not wait for the model (the server writes one reply at a time)."""
+    import threading
+
+    busy = threading.Thread(
+        target=lambda: _client(shared).chat.completions.create(
+            model=catalog.OFFLINE_MODEL,
+            messages=[{"role": "user", "content": "Write a long story about a dragon."}],
+            max_completion_tokens=300,
+        )
+    )
+    busy.start()
+    try:
+        time.sleep(0.5)
+        assert [m.id for m in _client(shared, timeout=3).models.list().data] == [catalog.OFFLINE_MODEL]
+    finally:
+        busy.join()
