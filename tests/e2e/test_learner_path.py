@@ -103,6 +103,13 @@ def _reply_cells(notebook: Path) -> list[int]:
     return [i for i, c in enumerate(cells) if c["cell_type"] == "code" and IGNORE in c["metadata"].get("tags", [])]
 
 
+def _run_all_cells(page, lesson) -> None:
+    """Run → Run All Cells, as a learner would, with the lesson focused first."""
+    lesson.locator(".jp-Cell").first.click()
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_a_learner_runs_the_lesson(jupyterlab, browser, notebook):
     url, token = jupyterlab
@@ -114,19 +121,23 @@ def test_a_learner_runs_the_lesson(jupyterlab, browser, notebook):
         lesson.locator(".jp-Cell").first.wait_for(timeout=180_000)
         page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=180_000)
 
-        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-        page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
-
         prompts = lesson.locator(".jp-CodeCell .jp-InputPrompt")
         code_cells = sum(1 for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code")
-        deadline = time.monotonic() + 600
+        _run_all_cells(page, lesson)
+        asked, attempts = time.monotonic(), 1
+        deadline = asked + 300
         while time.monotonic() < deadline:
-            texts = prompts.all_inner_texts()
-            if len(texts) == code_cells and all(t.strip() not in ("[ ]:", "[*]:", "") for t in texts):
+            texts = [t.strip() for t in prompts.all_inner_texts()]
+            if len(texts) == code_cells and all(t not in ("[ ]:", "[*]:", "") for t in texts):
                 break
+            # A click that lands while the page is still settling can be lost: if nothing
+            # has started after 30 s, ask again (a learner would click again too).
+            if all(t in ("[ ]:", "") for t in texts) and time.monotonic() - asked > 30 and attempts < 3:
+                _run_all_cells(page, lesson)
+                asked, attempts = time.monotonic(), attempts + 1
             page.wait_for_timeout(500)
         else:
-            pytest.fail(f"{notebook.name}: cells still running after 600 s")
+            pytest.fail(f"{notebook.name}: cells not finished after 300 s: {prompts.all_inner_texts()}")
 
         outputs = lesson.locator(".jp-OutputArea").all_inner_texts()
         assert not [text for text in outputs if "Traceback" in text or "Error Traceback" in text]
