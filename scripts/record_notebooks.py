@@ -19,6 +19,23 @@ sys.path.insert(0, str(ROOT / "tests"))
 from isolation import isolate_environment  # noqa: E402
 
 
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive pieces of stdout (or stderr), as JupyterLab shows and saves them."""
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def record(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -29,6 +46,9 @@ def record(path: Path) -> None:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _merge_streams(cell.outputs)
     notebook.metadata.pop("widgets", None)
     nbformat.write(notebook, path)
 

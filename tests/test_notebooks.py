@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IGNORE = "nbval-ignore-output"
 # Shapes of real keys (the same patterns as the pre-stop secret scan).
-KEY_SHAPES = re.compile(r"sk-(proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|AQ\.[A-Za-z0-9_-]{30,}")
+KEY_SHAPES = re.compile(
+    r"sk-(proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}|sk-[A-Za-z0-9]{40,}|AIza[0-9A-Za-z_-]{35}|AQ\.[A-Za-z0-9_-]{30,}"
+)
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/(root|home|tmp|work|Users|var|opt|usr)/|[A-Z]:\\\\)")
 
 
