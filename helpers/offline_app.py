@@ -33,21 +33,19 @@ def _error_body(message: str, type_: str, param: str | None = None, code: str | 
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
+_JSON_TYPE_NAMES = [
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a decimal"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "an object"),
+]  # bool first: it is also an int
+
+
 def _json_type(value) -> str:
     """How OpenAI's errors name the JSON type of `value`."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a decimal"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return "null"
+    return next((name for kind, name in _JSON_TYPE_NAMES if isinstance(value, kind)), "null")
 
 
 _PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.@+~-]+){2,}[\\/]?")
