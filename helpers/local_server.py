@@ -507,6 +507,12 @@ def _someone_elses(health: dict) -> str | None:
     return f"an earlier version of this course's code (version {health.get('course')})"
 
 
+def started_elsewhere(port: int | None = None, host: str = catalog.OFFLINE_HOST) -> str | None:
+    """Who started the server running on `port`, if another copy or version of the course did; else None."""
+    health = _health(host, port or configured_port())
+    return _someone_elses(health) if health is not None else None
+
+
 def _replace(port: int, health: dict, whose: str) -> None:
     """Stop a server that another copy or version of the course started, saying so."""
     process = _our_process(int(health.get("supervisor_pid") or health.get("pid") or 0))
@@ -656,11 +662,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"no offline server on port {port}")
             return 1
-        health = _health(catalog.OFFLINE_HOST, port) or {}
+        whose = started_elsewhere(port)
         print(f"running: {server.base_url} serving {server.model} (pid {server.pid})")
-        print(f"started by: {health.get('checkout', 'an older version of the course')} ({health.get('course', '?')})")
-        if _someone_elses(health):
-            print("  (not this copy: `start` from here replaces it)")
+        replaces = " (`start` from here replaces it)" if whose else ""
+        print(f"started by: {whose or 'this copy of the course'}{replaces}")
         print(f"log: {log_file(port)}")
         return 0
     if args.host not in (catalog.OFFLINE_HOST, "localhost"):

@@ -27,6 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import free_port
+from fakes import fake_key
 
 from helpers import catalog, local_server
 from helpers.environment import repo_root
@@ -140,6 +141,19 @@ def test_the_doctor_explains_the_missing_offline_model_without_a_traceback(fresh
     assert line.startswith("[FAIL]"), out
     assert "requirements-offline.txt" in line and "Ways on" in line
     assert "compiler" in line and "Ollama" in line and "API key" in line
+
+    # With a key, the offline model is optional: mentioned once, not a failure.
+    with_key = subprocess.run(
+        [fresh["python"], "-m", "helpers.doctor"],
+        cwd=ROOT,
+        env=_base_env(fresh["venv"], fresh["tmp"], OPENAI_API_KEY=fake_key("sk-proj-", 164)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert with_key.returncode == 0, with_key.stdout
+    (line,) = [line for line in with_key.stdout.splitlines() if "offline model is not installed" in line]
+    assert line.startswith("[--]") and line.endswith("(optional: your key or Ollama serves the lessons)")
 
 
 def test_without_key_model_or_ollama_one_clear_error_names_the_ways_on(fresh):
