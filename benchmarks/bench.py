@@ -9,6 +9,7 @@ with many requests at once), and the install and test times that `make` recorded
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import socket
@@ -24,6 +25,7 @@ from helpers import catalog, local_server
 from helpers.environment import repo_root
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fresh_install  # noqa: E402
 import load  # noqa: E402
 
 PROMPT = [{"role": "user", "content": "Write a short paragraph about the history of the bicycle."}]
@@ -103,6 +105,13 @@ def recorded_seconds(path: Path) -> str:
     return f"{int(path.read_text().strip())} s (recorded {when})"
 
 
+def fresh_install_rows() -> list[tuple[str, str]]:
+    """The last `make bench-install` figures (benchmarks/fresh_install.json), if measured."""
+    if not fresh_install.RESULTS.is_file():
+        return [("Fresh clone, empty pip cache: `make lab` to JupyterLab answering", "not measured yet")]
+    return fresh_install.rows(json.loads(fresh_install.RESULTS.read_text()))
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -150,7 +159,19 @@ def main() -> None:
             f"{loaded.percentile(0.5):.2f} s / {loaded.percentile(0.95):.2f} s",
         ),
         ("`make test` wall time, warm .venv (last run)", recorded_seconds(root / ".cache" / "test-seconds")),
-        ("First install of requirements.txt (last install)", recorded_seconds(root / ".venv" / ".install-seconds")),
+        (
+            "Install of requirements.txt, no compiler needed (last install)",
+            recorded_seconds(root / ".venv" / ".install-seconds"),
+        ),
+        (
+            "Install of requirements-offline.txt, the offline model (last install)",
+            recorded_seconds(root / ".venv" / ".offline-install-seconds"),
+        ),
+        (
+            "tests/test_install.py: fresh venv, compilers hidden, pip cache off (last run)",
+            recorded_seconds(root / ".cache" / "install-test-seconds"),
+        ),
+        *fresh_install_rows(),
     ]
     lines = [
         "# Benchmarks",
@@ -172,8 +193,10 @@ def main() -> None:
         "answers one at a time, so latency includes the wait for the requests ahead.",
         "Tokens per second count completion tokens over the whole call's wall time (prompt",
         "processing included), the same way through the server and in-process.",
-        "The install time includes compiling llama.cpp when pip had no cached wheel;",
-        "with a cached wheel, an install takes seconds.",
+        "The offline model's install includes compiling llama.cpp when pip had no cached wheel;",
+        "with a cached wheel, it takes seconds. The fresh-clone rows come from `make bench-install`",
+        "(benchmarks/fresh_install.py): a new clone, `make lab` with PIP_CACHE_DIR pointing at an",
+        "empty folder, packages from this machine's configured package indexes.",
         "",
     ]
     (root / "BENCHMARKS.md").write_text("\n".join(lines))

@@ -155,8 +155,9 @@ def _alive(pid: int | None) -> bool:
         return False
 
 
-_PERCENT = re.compile(r"^\[\s*(\d{1,3})%\]", re.MULTILINE)  # make: "[ 45%] Building ..."
-_STEPS = re.compile(r"^\[(\d+)/(\d+)\]", re.MULTILINE)  # ninja: "[12/150] Building ..."
+# pip --verbose indents the build's own lines by two spaces.
+_PERCENT = re.compile(r"^\s*\[\s*(\d{1,3})%\]", re.MULTILINE)  # make: "[ 45%] Building ..."
+_STEPS = re.compile(r"^\s*\[(\d+)/(\d+)\]", re.MULTILINE)  # ninja: "[12/150] Building ..."
 
 
 def _progress(log_text: str) -> int | None:

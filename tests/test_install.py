@@ -22,6 +22,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -72,6 +73,15 @@ def _base_env(venv: Path, tmp: Path, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+@pytest.fixture(scope="module", autouse=True)
+def timed():
+    """Record how long this file takes (a figure for BENCHMARKS.md, not a test)."""
+    started = time.monotonic()
+    yield
+    (ROOT / ".cache").mkdir(exist_ok=True)
+    (ROOT / ".cache" / "install-test-seconds").write_text(f"{time.monotonic() - started:.0f}\n")
 
 
 @pytest.fixture(scope="module")

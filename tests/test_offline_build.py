@@ -36,6 +36,7 @@ def _building(build_dir, pid, started=None, expected=300.0, log=""):
 
 def test_progress_is_read_from_the_compilers_lines():
     assert offline_build._progress("[12/150] Building CXX object a.o\n[75/150] Building CXX object b.o\n") == 50
+    assert offline_build._progress("  [1/140] /usr/bin/g++ -DGGML_BUILD\n  [14/140] /usr/bin/gcc\n") == 10
     assert offline_build._progress("[  9%] Building C object x.o\n[ 45%] Building CXX object y.o\n") == 45
     assert offline_build._progress("Collecting llama-cpp-python\n") is None
 
