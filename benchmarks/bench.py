@@ -194,9 +194,8 @@ def main() -> None:
         "Tokens per second count completion tokens over the whole call's wall time (prompt",
         "processing included), the same way through the server and in-process.",
         "The offline model's install includes compiling llama.cpp when pip had no cached wheel;",
-        "with a cached wheel, it takes seconds. The fresh-clone rows come from `make bench-install`",
-        "(benchmarks/fresh_install.py): a new clone, `make lab` with PIP_CACHE_DIR pointing at an",
-        "empty folder, packages from this machine's configured package indexes.",
+        "with a cached wheel, it takes seconds.",
+        *fresh_install.NOTE,
         "",
     ]
     (root / "BENCHMARKS.md").write_text("\n".join(lines))
