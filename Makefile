@@ -3,13 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-# llama-cpp-python compiles llama.cpp on first install. We build only the library
-# (not llama.cpp's own tools) and for AVX2 rather than -march=native: a native build
-# on CPUs with AMX crashed on the first prompt here (llama-cpp-python 0.3.36).
-CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
-	-DGGML_BMI2=ON -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
-export CMAKE_ARGS
+# How llama.cpp is compiled (library only; AVX2 rather than -march=native on x86) is set in
+# helpers/offline_build.py, which every install of the offline model goes through; set
+# CMAKE_ARGS to override it.
 
 .PHONY: install bench-install browser lab test test-e2e lint doctor record bench clean
 

@@ -23,6 +23,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -39,6 +40,23 @@ REQUIREMENTS = "requirements-offline.txt"
 # build, the last build's own duration is expected instead.
 FIRST_BUILD_SECONDS = 300
 PROGRESS_EVERY_SECONDS = 15.0
+
+# How llama.cpp is compiled, unless CMAKE_ARGS says otherwise: only the library (not
+# llama.cpp's own tools), and on x86 for AVX2 rather than -march=native, since a native
+# build on CPUs with AMX crashed on the first prompt here (llama-cpp-python 0.3.36).
+LIBRARY_ONLY = (
+    "-DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF "
+    "-DLLAMA_BUILD_SERVER=OFF"
+)
+X86_FLAGS = "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+
+
+def cmake_args() -> str:
+    if os.environ.get("CMAKE_ARGS"):
+        return os.environ["CMAKE_ARGS"]
+    x86 = platform.machine().lower() in ("x86_64", "amd64")
+    return f"{X86_FLAGS} {LIBRARY_ONLY}" if x86 else LIBRARY_ONLY
+
 
 COMPILERS = {
     "win32": "Visual Studio Build Tools with 'Desktop development with C++' (https://visualstudio.microsoft.com/visual-cpp-build-tools/)",
@@ -224,9 +242,9 @@ def build(stamp: Path | None = None, echo: bool = False) -> int:
     expected = max(float(previous.get("last_seconds") or 0.0), FIRST_BUILD_SECONDS)
     started = time.time()
     _write_state(status="building", pid=os.getpid(), started=started, expected=expected)
-    env = dict(os.environ, PIP_PROGRESS_BAR="off")
+    env = dict(os.environ, PIP_PROGRESS_BAR="off", CMAKE_ARGS=cmake_args())
     with open(log_file(), "w", encoding="utf-8", errors="replace") as log:
-        log.write(f"$ {' '.join(_pip_command())}\n")
+        log.write(f"$ CMAKE_ARGS='{env['CMAKE_ARGS']}' {' '.join(_pip_command())}\n")
         log.flush()
         process = subprocess.Popen(
             _pip_command(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
