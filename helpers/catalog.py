@@ -1,8 +1,10 @@
-"""Facts that go stale: base URLs, model IDs, key formats and the offline model.
+"""Facts that go stale: base URLs, model IDs, key formats, prices, parameter rules.
 
 Everything here changes when a provider retires a model or a key format, so it
-lives in this one file. Each value can be overridden from the environment (or
-`.env`) under the variable named next to it; `.env.example` lists them all.
+lives in this one file, each fact with the page it came from and the date it was
+checked (`Source`). The doctor warns before a configured model's shutdown date.
+Each value can be overridden from the environment (or `.env`) under the variable
+named next to it; `.env.example` lists them all.
 """
 
 from __future__ import annotations

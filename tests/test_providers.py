@@ -6,21 +6,13 @@ import socket
 import openai
 import pytest
 from conftest import free_port
-from fakes import fake_key
+from fakes import CHAT_REPLY, fake_key
 
 from helpers import catalog, make_client, provider_settings, providers
 from helpers.providers import DEFAULT_TIMEOUT, ProviderSettings, remember_reachability
 
 OPENAI_KEY = fake_key("sk-proj-", 164)
 GEMINI_KEY = fake_key("AIza", 39)
-
-CHAT_REPLY = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "created": 1,
-    "model": "recorded",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
-}
 
 
 @pytest.fixture
