@@ -27,10 +27,12 @@ the port itself and the same restarts apply (with a short gap).
 
 The server knows whose it is: `/health` names the course folder (`checkout`) and the
 course's version (`course`: the version in pyproject.toml and a fingerprint of the
-helpers' code) that started it. `start()` reuses a server only if both match; a server
-started by another copy of the course, or by an older version of this one, is stopped
-and replaced, with one line saying so. (Two copies used at the same time should each
-set their own CHAT_TUTORIAL_LOCAL_PORT.) The tests use a port of their own.
+helpers' code) that started it. `start()` reuses a server only if both match. A server
+that this copy started with other code (you updated the course) is stopped and replaced,
+with one line saying so. A server of another copy of the course (or of a version too old
+to say whose it is) is left alone: `start()` raises LocalServerError saying whose it is
+and the two ways on (stop it, or give this copy its own CHAT_TUTORIAL_LOCAL_PORT), since
+stopping it would break that copy's lessons. The tests use a port of their own.
 
 Before starting a server, `start()` makes sure the offline model is installed: while
 `make lab` still builds it in the background, it waits and prints progress; when it is
@@ -514,13 +516,13 @@ def started_elsewhere(port: int | None = None, host: str = catalog.OFFLINE_HOST)
 
 
 def _replace(port: int, health: dict, whose: str) -> None:
-    """Stop a server that another copy or version of the course started, saying so."""
+    """Stop a server that this copy started with other code, saying so; refuse another copy's."""
     process = _our_process(int(health.get("supervisor_pid") or health.get("pid") or 0))
-    if process is None:
+    if process is None or health.get("checkout") != str(repo_root()):
         raise LocalServerError(
-            f"The offline server on port {port} was started by {whose}, and this copy cannot stop it. "
-            f"Stop it from that copy (python -m helpers.local_server stop), or use another port: "
-            f"add {catalog.OFFLINE_PORT_VAR}=8766 to your .env."
+            f"The offline server on port {port} was started by {whose}, so this copy does not use it "
+            f"(its lessons may still need it). Stop it (python -m helpers.local_server stop), or give "
+            f"this copy a port of its own: add {catalog.OFFLINE_PORT_VAR}=8766 to your .env."
         )
     _terminate(process)
     print(f"Replaced the offline server on port {port}: {whose} had started it.", flush=True)
@@ -664,7 +666,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         whose = started_elsewhere(port)
         print(f"running: {server.base_url} serving {server.model} (pid {server.pid})")
-        replaces = " (`start` from here replaces it)" if whose else ""
+        ours = (_health(catalog.OFFLINE_HOST, port) or {}).get("checkout") == str(repo_root())
+        replaces = (" (`start` from here replaces it)" if ours else " (`stop` stops it)") if whose else ""
         print(f"started by: {whose or 'this copy of the course'}{replaces}")
         print(f"log: {log_file(port)}")
         return 0
