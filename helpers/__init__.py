@@ -8,8 +8,8 @@ read in one sitting:
 - catalog: every fact that goes stale (base URLs, model IDs, key formats)
 - providers: provider_settings, make_client (with the offline fallback)
 - local_server: the offline practice server's processes (start, stop, status)
-- offline_app: what that server runs: llama-cpp-python's app with OpenAI's manners
-- practice_faults: failures on request (X-Practice-Fail), for lesson 9
+- offline/: what that server runs: llama-cpp-python's app with OpenAI's manners,
+  and failures on request (X-Practice-Fail) for lesson 9
 - exercises: the checkers behind each lesson's "Your turn"
 - doctor: the self-check, `python -m helpers.doctor`
 """

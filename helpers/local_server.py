@@ -8,7 +8,7 @@ and refuses a port that another program holds. From a terminal:
     python -m helpers.local_server start | stop | status
     python -m helpers.local_server start --host 0.0.0.0   # a class server: set a key first
 
-The app it serves, llama-cpp-python's with OpenAI's manners, is in `offline_app.py`.
+The app it serves, llama-cpp-python's with OpenAI's manners, is in `helpers/offline/`.
 
 Two processes, so that a crash mid-lesson heals itself. The background process
 started by `start()` is a small *supervisor* (`... serve`): it opens the listening
@@ -47,7 +47,7 @@ from pathlib import Path
 
 from . import catalog
 from .environment import get_setting, repo_root
-from .offline_app import create_app
+from .offline import create_app
 
 SERVE_MARKER = "helpers.local_server"  # found in the command line of our server process
 STATE_DIR_VAR = "CHAT_TUTORIAL_STATE_DIR"

@@ -1,0 +1,15 @@
+"""The offline practice server's front: llama-cpp-python's app, with OpenAI's manners.
+
+`helpers.local_server` runs the processes; this package is what they serve, one job a file:
+
+- app: create_app, llama-cpp-python's app wrapped in the layers below
+- guard: OpenAIStyleGuard, the ASGI layer (key, routes, models, errors, streams held back)
+- validation: the request checks (what OpenAI refuses with a 4xx)
+- adapt: an OpenAI request rewritten into what llama-cpp-python reads
+- errors: OpenAI's error body
+- practice_faults: failures on request (X-Practice-Fail), for lesson 9
+"""
+
+from .app import create_app
+
+__all__ = ["create_app"]
