@@ -257,6 +257,14 @@ def test_a_practice_429_says_when_to_retry(client):
         )
     assert caught.value.response.headers.get("retry-after") == "1"
     assert caught.value.response.headers.get("x-request-id")
+    with pytest.raises(openai.RateLimitError) as billing:
+        client.chat.completions.create(
+            model=MODEL,
+            messages=QUESTION,
+            extra_headers={"X-Practice-Fail": "429; code=credit_balance_exhausted"},
+            max_completion_tokens=1,
+        )
+    assert "retry-after" not in billing.value.response.headers
 
 
 # --- The Responses API --------------------------------------------------------------------

@@ -134,7 +134,8 @@ async def _send_error(send, status: int, error: tuple[str, str, str | None]) -> 
         (b"content-length", str(len(data)).encode()),
         (PRACTICE_FAILURE_MARK, b"1"),
     ]
-    if status == 429:  # OpenAI says when to try again; the openai SDK waits that long
+    if status == 429 and type_ != "insufficient_quota":  # a rate limit says when to try again (the SDK waits
+        # that long); a billing error does not, since waiting never helps
         headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})

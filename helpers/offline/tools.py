@@ -2,8 +2,8 @@
 
 llama-cpp-python's chat template for SmolLM2 leaves `tools` out of the prompt, so
 the model never hears of them. Here the request is rewritten before it reaches
-llama-cpp-python: the tools go into the system message in the format SmolLM2 was
-tuned on (`<tools>...</tools>`, calls as `<tool_call>[...]</tool_call>`), earlier
+llama-cpp-python: the tools go into the system message (as `<tools>[...]</tools>`,
+calls to be written as `<tool_call>[...]</tool_call>`), earlier
 tool calls and tool results become text the template can show, and a grammar
 built from the tools' parameter schemas decides what the model may write:
 
