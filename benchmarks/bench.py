@@ -26,6 +26,7 @@ from helpers import catalog, local_server
 from helpers.environment import repo_root
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fresh_install  # noqa: E402
 import load  # noqa: E402
 
 PROMPT = [{"role": "user", "content": "Write a short paragraph about the history of the bicycle."}]
@@ -136,6 +137,13 @@ def recorded_seconds(path: Path) -> str:
     return f"{int(path.read_text().strip())} s (recorded {when})"
 
 
+def fresh_install_rows() -> list[tuple[str, str]]:
+    """The last `make bench-install` figures (benchmarks/fresh_install.json), if measured."""
+    if not fresh_install.RESULTS.is_file():
+        return [("Fresh clone, empty pip cache: `make lab` to JupyterLab answering", "not measured yet")]
+    return fresh_install.rows(json.loads(fresh_install.RESULTS.read_text()))
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -193,7 +201,19 @@ def main() -> None:
             f"{loaded.percentile(0.5):.2f} s / {loaded.percentile(0.95):.2f} s",
         ),
         ("`make test` wall time, warm .venv (last run)", recorded_seconds(root / ".cache" / "test-seconds")),
-        ("First install of requirements.txt (last install)", recorded_seconds(root / ".venv" / ".install-seconds")),
+        (
+            "Install of requirements.txt, no compiler needed (last install)",
+            recorded_seconds(root / ".venv" / ".install-seconds"),
+        ),
+        (
+            "Install of requirements-offline.txt, the offline model (last install)",
+            recorded_seconds(root / ".venv" / ".offline-install-seconds"),
+        ),
+        (
+            "tests/test_install.py: fresh venv, compilers hidden, pip cache off (last run)",
+            recorded_seconds(root / ".cache" / "install-test-seconds"),
+        ),
+        *fresh_install_rows(),
     ]
     lines = [
         "# Benchmarks",
@@ -218,8 +238,9 @@ def main() -> None:
         'Tool calls: "What is the weather in Paris right now?" and "Tell me a joke about cats." with one',
         f"tool (get_weather), tool_choice auto, temperature 1, seeds 0 to {TOOL_TRIES - 1}. A model that tells",
         "the two requests apart calls the tool in the first row and not in the second.",
-        "The install time includes compiling llama.cpp when pip had no cached wheel;",
-        "with a cached wheel, an install takes seconds.",
+        "The offline model's install includes compiling llama.cpp when pip had no cached wheel;",
+        "with a cached wheel, it takes seconds.",
+        *fresh_install.NOTE,
         "",
     ]
     (root / "BENCHMARKS.md").write_text("\n".join(lines))
