@@ -31,12 +31,18 @@ LEARNER_VARIABLES = [
 # (two test runs at once on one machine, each with its own port).
 TEST_PORT_VAR = "CHAT_TUTORIAL_TEST_PORT"
 
+# The offline server samples requests that carry no `seed` with this one, so recording
+# the notebooks twice gives the same model text, and nbval re-runs them the same way.
+DEFAULT_SEED_VAR = "CHAT_TUTORIAL_DEFAULT_SEED"
+RECORDING_SEED = "20261126"
+
 
 def isolate_environment(environ=os.environ) -> None:
-    """Drop the learner's settings, force offline mode and hide any .env."""
+    """Drop the learner's settings, force offline mode and the recording seed, hide any .env."""
     for name in LEARNER_VARIABLES:
         environ.pop(name, None)
     if environ.get(TEST_PORT_VAR):
         environ["CHAT_TUTORIAL_LOCAL_PORT"] = environ[TEST_PORT_VAR]
     environ["CHAT_TUTORIAL_OFFLINE"] = "1"
+    environ[DEFAULT_SEED_VAR] = RECORDING_SEED
     environ["CHAT_TUTORIAL_ENV_FILE"] = str(Path(tempfile.gettempdir()) / "chat-tutorial-tests-no.env")
