@@ -11,24 +11,41 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx2  # the HTTP library under the openai SDK
 
 from . import catalog
 
 Checker = Callable[[object], "str | None"]  # returns None on success, else a hint
 _CHECKERS: dict[str, Checker] = {}
 _TITLES: dict[str, str] = {}
+_SENDS_REQUESTS: set[str] = set()
 
 
-def exercise(exercise_id: str, title: str):
-    """Register a checker under an exercise id such as "6.1"."""
+def exercise(exercise_id: str, title: str, *, sends_requests: bool = False):
+    """Register a checker under an exercise id such as "6.1".
+
+    `sends_requests=True` marks a checker that runs the answer against the offline model
+    and inspects what was sent and what came back.
+    """
 
     def register(checker: Checker) -> Checker:
         _CHECKERS[exercise_id] = checker
         _TITLES[exercise_id] = title
+        if sends_requests:
+            _SENDS_REQUESTS.add(exercise_id)
         return checker
 
     return register
+
+
+def makes_request(exercise_id: str) -> bool:
+    """Whether this exercise's checker sends real requests to the offline model."""
+    return exercise_id in _SENDS_REQUESTS
 
 
 def evaluate(exercise_id: str, answer) -> tuple[bool, str]:
@@ -59,6 +76,88 @@ def _practice_server():
     from .local_server import start
 
     return start()
+
+
+@dataclass
+class Exchange:
+    """One request a checker's client sent, and what came back (the body as far as it was read)."""
+
+    method: str
+    path: str
+    sent: dict | None
+    status: int
+    body: bytearray = field(default_factory=bytearray)
+    started: float = 0.0  # time.perf_counter() when the request left
+    first_text_at: float | None = None  # when the first piece of reply text arrived (streams)
+    finished: float | None = None  # when the last byte of the body was read
+
+    def reply(self) -> dict:
+        return json.loads(bytes(self.body))
+
+    def streamed_text(self) -> str:
+        """The text of a streamed reply, joined from the server-sent events that were read."""
+        pieces = []
+        for line in bytes(self.body).decode("utf-8").splitlines():
+            if line.startswith("data: ") and line != "data: [DONE]":
+                for choice in json.loads(line[len("data: ") :]).get("choices", []):
+                    pieces.append((choice.get("delta") or {}).get("content") or "")
+        return "".join(pieces)
+
+
+_TEXT_PIECE = re.compile(rb'"content": ?"[^"]')  # a delta (or message) with some text in it
+
+
+class _Tee(httpx2.SyncByteStream):
+    def __init__(self, inner, exchange: Exchange):
+        self.inner, self.exchange = inner, exchange
+
+    def __iter__(self):
+        for part in self.inner:
+            self.exchange.body.extend(part)
+            if self.exchange.first_text_at is None and _TEXT_PIECE.search(part):
+                self.exchange.first_text_at = time.perf_counter()
+            if b"data: [DONE]" in part:  # the end of a stream (the SDK may stop reading here)
+                self.exchange.finished = time.perf_counter()
+            yield part
+        if self.exchange.finished is None:
+            self.exchange.finished = time.perf_counter()
+
+    def close(self):
+        self.inner.close()
+
+
+class _RecordingTransport(httpx2.HTTPTransport):
+    """The SDK's own HTTP transport, keeping a copy of each request and of the bytes read back."""
+
+    def __init__(self):
+        super().__init__()
+        self.exchanges: list[Exchange] = []
+
+    def handle_request(self, request):
+        content = request.read()
+        sent = json.loads(content) if content else None
+        started = time.perf_counter()
+        response = super().handle_request(request)
+        exchange = Exchange(request.method, request.url.path, sent, response.status_code, started=started)
+        self.exchanges.append(exchange)
+        response.stream = _Tee(response.stream, exchange)
+        return response
+
+
+def _recording_client(**options):
+    """An OpenAI client for the offline server that records what it sends: (client, exchanges, server)."""
+    import openai
+
+    server = _practice_server()
+    transport = _RecordingTransport()
+    options = {"api_key": server.api_key, "timeout": 180.0, "max_retries": 0, **options}
+    http_client = openai.DefaultHttpxClient(transport=transport)
+    client = openai.OpenAI(base_url=server.base_url, http_client=http_client, **options)
+    return client, transport.exchanges, server
+
+
+def _completions(exchanges: list[Exchange]) -> list[Exchange]:
+    return [e for e in exchanges if e.method == "POST" and e.path.endswith("/chat/completions")]
 
 
 def _conversation(*roles: str) -> list[dict]:
@@ -95,7 +194,13 @@ def _check_env_line(answer) -> str | None:
 def _check_mask(answer) -> str | None:
     from .keys import mask_key
 
-    cases = [MADE_UP_KEY, "sk-svcacct-" + "EXAMPLE1" * 20, "AIza" + "EXAMPLE" * 5]
+    cases = [
+        MADE_UP_KEY,
+        "sk-svcacct-" + "EXAMPLE1" * 20,
+        "sk-" + "EXAMPLE2" * 6,  # an older key: just sk-
+        "AIza" + "EXAMPLE" * 5,
+        "AQ.Ab8" + "EXAMPLE" * 7,  # a newer Gemini key
+    ]
     for key in cases:
         shown = answer(key)
         if not isinstance(shown, str):
@@ -109,7 +214,32 @@ def _check_mask(answer) -> str | None:
     return None
 
 
+@exercise("1.3", "Your first request", sends_requests=True)
+def _check_first_reply(answer) -> str | None:
+    client, exchanges, server = _recording_client()
+    question = "Name one planet of the solar system."
+    got = answer(client, server.model, question)
+    sent = _completions(exchanges)
+    if not sent:
+        return "send a request: client.chat.completions.create(model=model, messages=[...])."
+    if len(sent) > 1:
+        return f"send one request, not {len(sent)}."
+    request = sent[0].sent
+    if request.get("model") != server.model:
+        return f"pass the model you were given (model=model); the request said {request.get('model')!r}."
+    if request.get("messages") != [{"role": "user", "content": question}]:
+        return "send the question as the only message: messages=[{'role': 'user', 'content': question}]."
+    if not isinstance(got, str):
+        return f"return the reply's text (response.choices[0].message.content), not a {type(got).__name__}."
+    if got != sent[0].reply()["choices"][0]["message"]["content"]:
+        return "return the reply's text exactly as it came back: response.choices[0].message.content."
+    return None
+
+
 # --- Lesson 2: the raw HTTP endpoint ----------------------------------------------------------
+
+
+PIRATE_QUESTION = "Tell me a fun fact about parrots."
 
 
 @exercise("2.1", "Build a payload with a system message")
@@ -126,12 +256,12 @@ def _check_payload(answer) -> str | None:
         return "the first message needs role 'system': instructions come first."
     if "pirate" not in str(first.get("content", "")).lower():
         return "the system message should tell the model to talk like a pirate."
-    if not isinstance(second, dict) or second.get("role") != "user" or second.get("content") != "Tell me a fun fact":
-        return "the second message should be the user's: 'Tell me a fun fact'."
+    if not isinstance(second, dict) or second.get("role") != "user" or second.get("content") != PIRATE_QUESTION:
+        return f"the second message should be the user's: {PIRATE_QUESTION!r}."
     return None
 
 
-@exercise("2.2", "Read the reply, or raise the error")
+@exercise("2.2", "Read the reply, or raise the error", sends_requests=True)
 def _check_reply_text(answer) -> str | None:
     import requests
 
@@ -159,7 +289,7 @@ def _check_reply_text(answer) -> str | None:
 # --- Lesson 3: the SDK ----------------------------------------------------------------------
 
 
-@exercise("3.1", "Ask, and survive a wrong model name")
+@exercise("3.1", "Ask, and survive a wrong model name", sends_requests=True)
 def _check_ask(answer) -> str | None:
     import openai
 
@@ -174,6 +304,23 @@ def _check_ask(answer) -> str | None:
         return f"catch openai.NotFoundError instead of letting {type(error).__name__} escape."
     if text != "Unknown model: gpt-0-imaginary":
         return "for an unknown model, return exactly f'Unknown model: {model}'."
+    # Other failures must still reach the caller: a broad `except` would hide a wrong key or a dead network.
+    wrong_key = openai.OpenAI(base_url=server.base_url, api_key="not-a-real-key", timeout=60, max_retries=0)
+    impatient = client.with_options(timeout=0.001)
+    for failing_client, expected, what in [
+        (wrong_key, openai.AuthenticationError, "a wrong key (401)"),
+        (impatient, openai.APITimeoutError, "a timeout"),
+    ]:
+        try:
+            text = answer(failing_client, server.model, "Say hi")
+        except expected:
+            continue
+        except Exception as error:
+            return f"{what} should raise {expected.__name__} unchanged, not {type(error).__name__}."
+        return (
+            f"{what} came back as {text!r}: catch only openai.NotFoundError, "
+            "so that every other failure still reaches you (a bare `except` hides them)."
+        )
     return None
 
 
@@ -199,6 +346,19 @@ def _check_gemini_client(answer) -> str | None:
     return None
 
 
+@exercise("4.2", "Which models does this endpoint serve?", sends_requests=True)
+def _check_served_models(answer) -> str | None:
+    client, exchanges, server = _recording_client()
+    got = answer(client)
+    listed = [e for e in exchanges if e.method == "GET" and e.path.endswith("/models")]
+    if not listed:
+        return "ask the endpoint: client.models.list() sends GET /models."
+    expected = [entry["id"] for entry in listed[-1].reply()["data"]]
+    if not isinstance(got, list) or got != expected:
+        return f"return the ids as a list of strings, {expected!r}; got {got!r}."
+    return None
+
+
 # --- Lesson 5: Ollama -------------------------------------------------------------------------
 
 
@@ -221,7 +381,33 @@ def _check_answer_only(answer) -> str | None:
     return None
 
 
+@exercise("5.2", "Ask a local model, keep the answer", sends_requests=True)
+def _check_local_answer(answer) -> str | None:
+    client, exchanges, server = _recording_client()
+    question = "Tell me a fun fact about octopuses."
+    got = answer(client, server.model, question)
+    sent = _completions(exchanges)
+    if len(sent) != 1:
+        return f"send exactly one request (you sent {len(sent)})."
+    if sent[0].sent.get("messages") != [{"role": "user", "content": question}]:
+        return "send the question as the only user message."
+    content = sent[0].reply()["choices"][0]["message"]["content"]
+    expected = re.sub(r"<think>.*?</think>", "", content, flags=re.DOTALL).strip()
+    if got != expected:
+        return "return the reply's content with every <think>...</think> block removed and the ends stripped."
+    return None
+
+
 # --- Lesson 6: conversations ---------------------------------------------------------------
+
+
+def _last_pairs(messages: list[dict], max_pairs: int) -> list[dict]:
+    """The system message(s), the last `max_pairs` user/assistant pairs, and a final unanswered question."""
+    system = [m for m in messages if m["role"] == "system"]
+    others = [m for m in messages if m["role"] != "system"]
+    waiting = others[-1:] if others and others[-1]["role"] == "user" else []
+    answered = others[: len(others) - len(waiting)]
+    return system + answered[max(0, len(answered) - 2 * max_pairs) :] + waiting
 
 
 @exercise("6.1", "Trim a conversation to its last pairs")
@@ -240,6 +426,51 @@ def _check_trim_to_pairs(answer) -> str | None:
         return "a final unanswered user message is kept, in addition to the last max_pairs pairs."
     if answer(conversation, 0) != [conversation[0]]:
         return "with max_pairs=0, only the system message remains."
+    if (got := answer(conversation, 5)) != conversation:
+        return (
+            f"with max_pairs=5 and only 3 pairs, keep all 3 (7 messages), not {len(got)}: "
+            "a negative slice start counts from the end, so clamp it at 0."
+        )
+    return None
+
+
+@exercise("6.2", "Trim to a token budget, measured with usage", sends_requests=True)
+def _check_trim_to_budget(answer) -> str | None:
+    client, exchanges, server = _recording_client()
+    conversation = [
+        {"role": "system", "content": "You are a helpful assistant. Keep answers short."},
+        {"role": "user", "content": "Name a large animal."},
+        {"role": "assistant", "content": "The blue whale, the largest animal that has ever lived."},
+        {"role": "user", "content": "Where does it live?"},
+        {"role": "assistant", "content": "In every ocean, often far from the coast."},
+        {"role": "user", "content": "What does it eat?"},
+        {"role": "assistant", "content": "Krill: tiny shrimp-like animals, several tonnes a day."},
+        {"role": "user", "content": "How long does it live?"},
+    ]
+    sizes = {}
+    for pairs in range(4):
+        trimmed = _last_pairs(conversation, pairs)
+        response = client.chat.completions.create(model=server.model, messages=trimmed, max_completion_tokens=1)
+        sizes[pairs] = response.usage.prompt_tokens
+    original = json.dumps(conversation)
+    for budget, pairs in [(sizes[2] + 1, 2), (sizes[3], 3), (sizes[1], 1), (sizes[0], 0)]:
+        exchanges.clear()
+        got = answer(client, server.model, conversation, budget)
+        if json.dumps(conversation) != original:
+            return "your function changed the list it was given; return a new list instead."
+        if not _completions(exchanges):
+            return "measure with a request: send the trimmed conversation and read response.usage.prompt_tokens."
+        expected = _last_pairs(conversation, pairs)
+        if got != expected:
+            count = "no" if not isinstance(got, list) else len(got)
+            return (
+                f"with a budget of {budget} prompt tokens, expected the system message, the last {pairs} pair(s) "
+                f"and the question ({len(expected)} messages), got {count}: keep as many recent pairs as fit."
+            )
+    too_small = sizes[0] - 1
+    exchanges.clear()
+    if (got := answer(client, server.model, conversation, too_small)) is not None:
+        return f"when not even the system message and the question fit ({too_small} tokens), return None."
     return None
 
 
@@ -265,19 +496,63 @@ def _chunk(content=None, finish_reason=None, usage=None, role=None):
     )
 
 
-@exercise("7.1", "Collect a stream into one reply")
+@exercise("7.1", "Collect a stream into one reply", sends_requests=True)
 def _check_collect(answer) -> str | None:
+    client, exchanges, server = _recording_client()
+    stream = client.chat.completions.create(
+        model=server.model,
+        messages=[{"role": "user", "content": "Describe a bicycle in two sentences."}],
+        max_completion_tokens=40,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    got = answer(stream)
+    sent = _completions(exchanges)[0]
+    if sent.finished is None:
+        return "read the stream to its end (loop over every chunk) before you return."
+    if got != (expected := sent.streamed_text()):
+        return f"the server streamed {expected[:40]!r}... but your function returned {str(got)[:40]!r}..."
+    # What OpenAI sends, in the order it sends it: a role, text, a finish_reason, then the usage chunk.
     chunks = [
-        _chunk(role="assistant", content=None),
+        _chunk(role="assistant", content=""),
         _chunk(content="Bicycles "),
         _chunk(content="appeared in "),
         _chunk(content="1817."),
         _chunk(finish_reason="stop"),
         _chunk(usage={"prompt_tokens": 20, "completion_tokens": 6, "total_tokens": 26}),
     ]
-    got = answer(iter(chunks))
-    if got != "Bicycles appeared in 1817.":
-        return f"expected 'Bicycles appeared in 1817.' but got {got!r}."
+    if (got := answer(iter(chunks))) != "Bicycles appeared in 1817.":
+        return f"with OpenAI's chunks, expected 'Bicycles appeared in 1817.' but got {got!r}."
+    return None
+
+
+@exercise("7.2", "Time the first token", sends_requests=True)
+def _check_first_token(answer) -> str | None:
+    client, exchanges, server = _recording_client()
+    messages = [{"role": "user", "content": "Write two sentences about the history of the bicycle."}]
+    started = time.perf_counter()
+    got = answer(client, server.model, messages)
+    total = time.perf_counter() - started
+    sent = _completions(exchanges)
+    if len(sent) != 1:
+        return f"send exactly one request (you sent {len(sent)})."
+    if sent[0].sent.get("stream") is not True:
+        return "ask for a stream (stream=True): without one, the first token arrives with the last."
+    if sent[0].sent.get("messages") != messages or sent[0].sent.get("model") != server.model:
+        return "send the model and messages you were given."
+    if not (isinstance(got, tuple) and len(got) == 2):
+        return "return a pair: (seconds until the first text arrived, the whole reply text)."
+    seconds, text = got
+    if text != sent[0].streamed_text():
+        return "the second item should be the whole reply: every piece of delta.content, joined."
+    if not isinstance(seconds, float) or not 0 < seconds <= total:
+        return f"the first item should be seconds as a float, between 0 and {total:.2f}; got {seconds!r}."
+    first_text = (sent[0].first_text_at or sent[0].finished) - started
+    if seconds > first_text + 0.2:
+        return (
+            f"the first text arrived after about {first_text:.2f} s but you measured {seconds:.2f} s: "
+            "stop the clock at the first chunk with text, inside the loop (time.perf_counter())."
+        )
     return None
 
 
@@ -303,6 +578,32 @@ def _check_cheapest(answer) -> str | None:
     return None
 
 
+@exercise("10.2", "Measure more than once", sends_requests=True)
+def _check_median_seconds(answer) -> str | None:
+    import statistics
+
+    client, exchanges, server = _recording_client()
+    prompt = [{"role": "user", "content": "In one sentence, why is the sky blue?"}]
+    got = answer(client, server.model, prompt, 3)
+    sent = _completions(exchanges)
+    if len(sent) != 3:
+        return f"with runs=3, send the prompt 3 times (you sent {len(sent)})."
+    if any(e.sent.get("messages") != prompt or e.sent.get("model") != server.model for e in sent):
+        return "send the model and prompt you were given, unchanged, each time."
+    if not isinstance(got, float):
+        return f"return the median in seconds, as a float (got {type(got).__name__})."
+    durations = sorted(e.finished - e.started for e in sent if e.finished is not None)
+    if len(durations) != 3:
+        return "read each response to the end before you stop its clock."
+    if not durations[0] * 0.8 - 0.05 <= got <= durations[-1] * 1.2 + 0.05:
+        return f"the 3 requests took {', '.join(f'{d:.2f}' for d in durations)} s; their median is not {got:.2f}."
+    if abs(got - statistics.median(durations)) > abs(got - statistics.mean(durations)) + 0.05 and len(
+        set(round(d, 2) for d in durations)
+    ) == 3:
+        return "return the median (statistics.median), not the mean: one slow outlier must not move it."
+    return None
+
+
 # --- Lesson 8: parameters and formats ---------------------------------------------------------
 
 
@@ -323,7 +624,7 @@ def _check_portable_request(answer) -> str | None:
     return None
 
 
-@exercise("8.2", "A strict JSON schema for a book")
+@exercise("8.2", "A strict JSON schema for a book", sends_requests=True)
 def _check_book_format(answer) -> str | None:
     if not isinstance(answer, dict) or answer.get("type") != "json_schema":
         return "use {'type': 'json_schema', 'json_schema': {...}} (json_object does not fix the keys)."
@@ -344,6 +645,19 @@ def _check_book_format(answer) -> str | None:
         return "list both keys in 'required'."
     if schema.get("additionalProperties") is not False:
         return "strict mode needs 'additionalProperties': False."
+    # Now for real: the offline server enforces the schema, as OpenAI does in strict mode.
+    client, exchanges, server = _recording_client()
+    response = client.chat.completions.create(
+        model=server.model,
+        messages=[{"role": "user", "content": "Invent a book: its title and the year it came out."}],
+        response_format=answer,
+        max_completion_tokens=200,
+    )
+    if response.choices[0].finish_reason != "stop":
+        return None  # cut off by the limit: nothing to judge the schema by
+    book = json.loads(response.choices[0].message.content)
+    if set(book) != {"title", "year"} or not isinstance(book["title"], str) or type(book["year"]) is not int:
+        return f"the model answered {book!r} with your schema: it should allow only a string title and an int year."
     return None
 
 
@@ -379,4 +693,31 @@ def _check_conversation_cost(answer) -> str | None:
             )
     if answer([], "gpt-5-nano") != 0:
         return "an empty conversation costs nothing."
+    return None
+
+
+@exercise("9.3", "Retry what is worth retrying", sends_requests=True)
+def _check_patient_ask(answer) -> str | None:
+    import uuid
+
+    client, exchanges, server = _recording_client()
+    flaky = client.with_options(default_headers={"X-Practice-Fail": f"503; times=2; id={uuid.uuid4().hex}"})
+    got = answer(flaky, server.model, "Say hi")
+    sent = _completions(exchanges)
+    statuses = [e.status for e in sent]
+    if statuses[:2] != [503, 503] or len(statuses) < 3:
+        return f"the server failed twice with 503 and your function stopped after {statuses}: retry server errors."
+    if statuses[2] != 200 or not isinstance(got, str) or got != sent[2].reply()["choices"][0]["message"]["content"]:
+        return "after the retries, return the reply's text from the request that succeeded."
+    exchanges.clear()
+    wrong_key = _recording_client(api_key="not-a-real-key")
+    try:
+        answer(wrong_key[0], server.model, "Say hi")
+    except Exception as error:
+        if not isinstance(error, __import__("openai").AuthenticationError):
+            return f"a wrong key should raise the SDK's AuthenticationError, not {type(error).__name__}."
+    else:
+        return "with a wrong key your function returned: let AuthenticationError reach the caller."
+    if len(tries := _completions(wrong_key[1])) != 1:
+        return f"a 401 will fail the same way every time, but you sent it {len(tries)} times: do not retry it."
     return None
