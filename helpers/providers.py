@@ -9,6 +9,7 @@ lesson cells run either way.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import openai
@@ -124,7 +125,45 @@ def provider_settings(name: str, *, model: str | None = None, quiet: bool = Fals
 
 
 def make_client(settings: ProviderSettings | str) -> openai.OpenAI:
-    """An `openai.OpenAI` client for these settings (or a provider name), with a finite timeout."""
+    """An `openai.OpenAI` client for these settings (or a provider name), with a finite timeout.
+
+    For a real provider it also prints one line when a request names a model the key
+    cannot use (a 404), saying which setting to change; the SDK's error follows as usual.
+    """
     if isinstance(settings, str):
         settings = provider_settings(settings)
-    return openai.OpenAI(base_url=settings.base_url, api_key=settings.api_key, timeout=DEFAULT_TIMEOUT)
+    http_client = None
+    if not settings.offline:
+        http_client = openai.DefaultHttpxClient(event_hooks={"response": [_missing_model_note(settings)]})
+    return openai.OpenAI(
+        base_url=settings.base_url, api_key=settings.api_key, timeout=DEFAULT_TIMEOUT, http_client=http_client
+    )
+
+
+def missing_model_line(settings: ProviderSettings, model: str) -> str:
+    """The one line a learner reads when `model` is not available to their key."""
+    facts = catalog.PROVIDERS[settings.provider]
+    return (
+        f"{settings.label} has no model {model!r} for this key: set {facts.model_var} in .env to one it "
+        f"serves (e.g. {facts.model}); list them with client.models.list() or python -m helpers.doctor."
+    )
+
+
+def _missing_model_note(settings: ProviderSettings):
+    def note(response) -> None:
+        if response.status_code != 404 or response.request.method != "POST":
+            return
+        response.read()
+        try:
+            body = response.json()
+            sent = json.loads(response.request.content or b"{}")
+        except ValueError:
+            return
+        error = body[0] if isinstance(body, list) and body else body  # Gemini wraps its error in a list
+        error = error.get("error", {}) if isinstance(error, dict) else {}
+        model = sent.get("model") if isinstance(sent, dict) else None
+        text = f"{error.get('code')} {error.get('message')}" if isinstance(error, dict) else ""
+        if model and ("model_not_found" in text or model in text):
+            print(missing_model_line(settings, model))
+
+    return note

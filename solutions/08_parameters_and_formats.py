@@ -1,13 +1,18 @@
 """Lesson 8, worked solutions."""
 
-from helpers import catalog
+from helpers.parameters import model_rule
 
 
 # Exercise 8.1
 def portable_request(model, temperature, limit):
     parameters = {"max_completion_tokens": limit}
-    if not model.startswith(catalog.REASONING_MODEL_PREFIXES):
+    rule = model_rule(model)
+    if rule is None:  # a model the rules do not know: the safe choice
+        return parameters
+    if rule.sampling == "always":
         parameters["temperature"] = temperature
+    elif rule.sampling == "effort-none":
+        parameters |= {"temperature": temperature, "reasoning_effort": "none"}
     return parameters
 
 

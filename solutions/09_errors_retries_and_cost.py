@@ -7,25 +7,30 @@ from helpers import catalog
 
 
 # Exercise 9.1
-def should_retry(status):
-    return status is None or status in (408, 409, 429) or status >= 500
+def should_retry(error):
+    if isinstance(error, openai.RateLimitError):
+        return error.type != "insufficient_quota"  # a billing error comes back as 429 too
+    if isinstance(error, openai.APIStatusError):
+        return error.status_code in (408, 409) or error.status_code >= 500
+    return isinstance(error, openai.APIConnectionError)  # includes timeouts
 
 
 # Exercise 9.2
 def conversation_cost(usages, model):
-    per_million_in, per_million_out = catalog.PRICES_PER_MILLION_TOKENS[model]
-    return sum(u.prompt_tokens * per_million_in + u.completion_tokens * per_million_out for u in usages) / 1_000_000
+    price = catalog.PRICES[model]
+    cached_price = price.input if price.cached_input is None else price.cached_input
+    dollars = 0.0
+    for usage in usages:
+        details = getattr(usage, "prompt_tokens_details", None)
+        cached = getattr(details, "cached_tokens", None) or 0
+        dollars += (usage.prompt_tokens - cached) * price.input + cached * cached_price
+        dollars += usage.completion_tokens * price.output
+    return dollars / 1_000_000
 
 
-# Exercise 9.3
-def worth_retrying(error):
-    if isinstance(error, openai.RateLimitError):
-        return error.code != "insufficient_quota"
-    return isinstance(error, (openai.InternalServerError, openai.APIConnectionError))
-
-
+# Exercise 9.3: exercise 9.1's rule decides what is retried.
 @retry(
-    retry=retry_if_exception(worth_retrying),
+    retry=retry_if_exception(should_retry),
     wait=wait_random_exponential(multiplier=0.2, max=5),
     stop=stop_after_attempt(5),
     reraise=True,

@@ -22,7 +22,10 @@ def test_parse():
     assert parse("429; times=2; id=abc") == (429, 2, "abc")
 
 
-@pytest.mark.parametrize("value", ["teapot", "418", "429; times=2", "503; colour=red", "429; times=-1; id=x"])
+@pytest.mark.parametrize(
+    "value",
+    ["teapot", "418", "429; times=2", "503; colour=red", "429; times=-1; id=x", "503; code=credit_balance_exhausted"],
+)
 def test_parse_refuses_what_it_does_not_understand(value):
     with pytest.raises(PracticeFailureHeaderError):
         parse(value)
@@ -65,3 +68,23 @@ def test_failures_come_after_the_key_check(practice):
         stranger.chat.completions.create(
             model=catalog.OFFLINE_MODEL, messages=MESSAGES, extra_headers={"X-Practice-Fail": "503"}
         )
+
+
+def test_a_billing_failure_is_a_429_of_type_insufficient_quota(practice):
+    """OpenAI's empty-balance error: same status as a rate limit, different type, and a code that says why."""
+    with pytest.raises(openai.RateLimitError) as caught:
+        practice.chat.completions.create(
+            model=catalog.OFFLINE_MODEL,
+            messages=MESSAGES,
+            extra_headers={"X-Practice-Fail": "429; code=project_spend_limit_exceeded"},
+        )
+    assert caught.value.status_code == 429
+    assert (caught.value.type, caught.value.code) == ("insufficient_quota", "project_spend_limit_exceeded")
+
+
+def test_a_plain_429_is_a_rate_limit(practice):
+    with pytest.raises(openai.RateLimitError) as caught:
+        practice.chat.completions.create(
+            model=catalog.OFFLINE_MODEL, messages=MESSAGES, extra_headers={"X-Practice-Fail": "429"}
+        )
+    assert (caught.value.type, caught.value.code) == ("requests", "rate_limit_exceeded")

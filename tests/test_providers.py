@@ -62,7 +62,7 @@ def test_a_valid_key_resolves_to_openai_without_a_network_call(online, env_file)
     env_file.write_text(f"OPENAI_API_KEY={OPENAI_KEY}\n")
     settings = provider_settings("openai")
     assert not settings.offline
-    assert (settings.base_url, settings.model) == (catalog.OPENAI.base_url, "gpt-5-nano")
+    assert (settings.base_url, settings.model) == (catalog.OPENAI.base_url, catalog.OPENAI.model)
     assert settings.key_source == ".env"
     assert OPENAI_KEY not in repr(settings)
 
@@ -110,11 +110,11 @@ def test_gemini_client_posts_to_the_openai_compatible_path_with_bearer(online, e
     httpserver.expect_request("/v1beta/openai/chat/completions", method="POST").respond_with_json(CHAT_REPLY)
     env_file.write_text(f"GOOGLE_API_KEY={GEMINI_KEY}\nGEMINI_BASE_URL={httpserver.url_for('/v1beta/openai/')}\n")
     client = make_client("gemini")
-    client.chat.completions.create(model="gemini-2.5-flash-lite", messages=[{"role": "user", "content": "hi"}])
+    client.chat.completions.create(model=catalog.GEMINI.model, messages=[{"role": "user", "content": "hi"}])
     request, _ = httpserver.log[-1]
     assert request.path == "/v1beta/openai/chat/completions"
     assert request.headers["Authorization"] == f"Bearer {GEMINI_KEY}"
-    assert json.loads(request.data)["model"] == "gemini-2.5-flash-lite"
+    assert json.loads(request.data)["model"] == catalog.GEMINI.model
 
 
 def test_ollama_client_posts_to_v1_chat_completions(online, env_file, httpserver):
@@ -139,4 +139,44 @@ def test_a_closed_port_raises_the_sdks_connection_error(online, env_file):
     env_file.write_text(f"OPENAI_BASE_URL=http://127.0.0.1:{free_port()}/v1\nOPENAI_API_KEY=anything\n")
     client = make_client("openai").with_options(max_retries=0)
     with pytest.raises(openai.APIConnectionError):
+        client.chat.completions.create(model=catalog.OPENAI.model, messages=[{"role": "user", "content": "hi"}])
+
+
+def test_a_model_the_key_cannot_use_gets_one_line_naming_the_setting(online, env_file, httpserver, capsys):
+    """A real provider's 404 for a retired or mistyped model: one line says what to change, then the SDK raises."""
+    body = {"error": {"message": "The model `gpt-5-nano` does not exist", "type": "invalid_request_error",
+                      "param": None, "code": "model_not_found"}}  # fmt: skip
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_json(body, status=404)
+    env_file.write_text(f"OPENAI_BASE_URL={httpserver.url_for('/v1')}\nOPENAI_API_KEY={OPENAI_KEY}\n")
+    client = make_client(provider_settings("openai")).with_options(max_retries=0)
+    capsys.readouterr()
+    with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="gpt-5-nano", messages=[{"role": "user", "content": "hi"}])
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, out
+    assert "has no model 'gpt-5-nano' for this key" in out
+    assert "set OPENAI_MODEL in .env" in out and "client.models.list()" in out
+    assert OPENAI_KEY[8:-4] not in out
+
+
+def test_a_gemini_404_in_a_list_is_explained_too(online, env_file, httpserver, capsys):
+    body = [{"error": {"code": 404, "message": "models/gemini-9 is not found for API version v1main", "status":
+             "NOT_FOUND"}}]  # fmt: skip
+    httpserver.expect_request("/v1beta/openai/chat/completions", method="POST").respond_with_json(body, status=404)
+    env_file.write_text(f"GOOGLE_API_KEY={GEMINI_KEY}\nGEMINI_BASE_URL={httpserver.url_for('/v1beta/openai/')}\n")
+    client = make_client("gemini").with_options(max_retries=0)
+    capsys.readouterr()
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="gemini-9", messages=[{"role": "user", "content": "hi"}])
+    assert "set GEMINI_MODEL in .env" in capsys.readouterr().out
+
+
+def test_other_errors_print_nothing_extra(online, env_file, httpserver, capsys):
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_json(
+        {"error": {"message": "bad", "type": "invalid_request_error", "param": "messages", "code": None}}, status=400
+    )
+    env_file.write_text(f"OPENAI_BASE_URL={httpserver.url_for('/v1')}\nOPENAI_API_KEY={OPENAI_KEY}\n")
+    client = make_client(provider_settings("openai", quiet=True)).with_options(max_retries=0)
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="x", messages=[{"role": "user", "content": "hi"}])
+    assert capsys.readouterr().out == ""

@@ -15,7 +15,7 @@ import openai
 import pytest
 from fakes import fake_key
 
-from helpers import local_server, provider_settings
+from helpers import catalog, local_server, provider_settings
 from helpers.environment import repo_root
 from helpers.providers import make_client
 
@@ -97,7 +97,8 @@ def test_dot_env_is_ignored_by_git():
 @pytest.fixture
 def made_up_keys(online, env_file, httpserver):
     """Well-formed, made-up keys in a temporary .env; key checks go to a local recording server."""
-    httpserver.expect_request("/v1/models").respond_with_json({"object": "list", "data": []})
+    served = [{"id": facts.model, "object": "model"} for facts in (catalog.OPENAI, catalog.GEMINI)]
+    httpserver.expect_request("/v1/models").respond_with_json({"object": "list", "data": served})
     keys = {"OPENAI_API_KEY": fake_key("sk-proj-", 164), "GOOGLE_API_KEY": fake_key("AIza", 39)}
     env_file.write_text(
         f"OPENAI_BASE_URL={httpserver.url_for('/v1')}\n"

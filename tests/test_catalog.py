@@ -1,0 +1,70 @@
+"""Facts that go stale cite a source checked in 2026, and no lesson names a retired model.
+
+These tests read fixed data (the dates written in the catalogue), never today's date:
+a test must not fail because the calendar moved. The doctor is where staleness shows.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+# Anything shut down, or due to shut down, before this date must not be a default or in lesson code.
+HORIZON = "2027-01-15"
+RETIRING = sorted(model for model, (date, _, _) in catalog.RETIREMENTS.items() if date < HORIZON)
+
+
+def _names(text: str) -> set[str]:
+    return {model for model in RETIRING if re.search(rf"(?<![\w.-]){re.escape(model)}(?![\w.]|-\w)", text)}
+
+
+def test_every_provider_default_cites_a_source_checked_in_2026():
+    for facts in catalog.PROVIDERS.values():
+        assert facts.source is not None, facts.name
+        assert facts.source.url.startswith("https://"), facts.name
+        assert facts.source.checked.startswith("2026-"), facts.name
+
+
+def test_every_price_cites_a_source_and_has_a_cached_input_column():
+    for model, price in catalog.PRICES.items():
+        assert price.source.checked.startswith("2026-"), model
+        assert price.cached_input is None or 0 <= price.cached_input <= price.input, model
+
+
+def test_every_retirement_cites_a_source_and_a_current_replacement():
+    for model, (date, replacement, source) in catalog.RETIREMENTS.items():
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", date), model
+        assert source.checked.startswith("2026-"), model
+        assert replacement not in RETIRING, (model, replacement)
+
+
+@pytest.mark.parametrize("facts", catalog.PROVIDERS.values(), ids=lambda facts: facts.name)
+def test_no_default_is_retiring(facts):
+    assert facts.model not in RETIRING
+    assert facts.model in catalog.PRICES
+
+
+def _code_cells(path: Path) -> str:
+    cells = json.loads(path.read_text())["cells"]
+    return "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+
+
+FILES = (
+    [(path, _code_cells) for path in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    + [(path, Path.read_text) for path in sorted((ROOT / "solutions").glob("*.py"))]
+    + [(ROOT / name, Path.read_text) for name in ("helpers/exercises.py", ".env.example", "README.md")]
+)
+
+
+@pytest.mark.parametrize(("path", "read"), FILES, ids=[str(path.relative_to(ROOT)) for path, _ in FILES])
+def test_no_lesson_code_checker_or_solution_names_a_retiring_model(path, read):
+    assert _names(read(path)) == set(), f"{path.name} names a model shut down before {HORIZON}"
+
+
+def test_the_scan_would_catch_one():
+    assert _names('model="gpt-5-nano"') == {"gpt-5-nano"}
+    assert _names("gpt-5.4-mini and gpt-6-luna") == set()
