@@ -353,7 +353,7 @@ def _check_served_models(answer) -> str | None:
     listed = [e for e in exchanges if e.method == "GET" and e.path.endswith("/models")]
     if not listed:
         return "ask the endpoint: client.models.list() sends GET /models."
-    expected = [entry["id"] for entry in listed[-1].reply()["data"]]
+    expected = [entry["id"].removeprefix("models/") for entry in listed[-1].reply()["data"]]
     if not isinstance(got, list) or got != expected:
         return f"return the ids as a list of strings, {expected!r}; got {got!r}."
     return None

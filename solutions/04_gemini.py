@@ -12,4 +12,4 @@ def gemini_client(api_key):
 
 # Exercise 4.2
 def served_models(client):
-    return [model.id for model in client.models.list()]
+    return [model.id.removeprefix("models/") for model in client.models.list()]
