@@ -182,11 +182,11 @@ def test_every_exercise_has_a_case():
 
 @pytest.mark.parametrize("exercise_id", sorted(CASES))
 def test_the_worked_solution_passes(exercise_id, monkeypatch):
-    from helpers import exercises
+    from helpers.exercises import practice
 
     servers = []  # a checker that sends requests asks for the offline server first
-    real_server = exercises._practice_server
-    monkeypatch.setattr(exercises, "_practice_server", lambda: servers.append(1) or real_server())
+    real_server = practice.practice_server
+    monkeypatch.setattr(practice, "practice_server", lambda: servers.append(1) or real_server())
     right, _ = CASES[exercise_id]
     passed, report = evaluate(exercise_id.split()[0], right())
     assert passed, report
