@@ -1,5 +1,6 @@
 """Every exercise: the worked solution passes its checker, and a wrong answer fails it."""
 
+import asyncio
 import importlib.util
 from pathlib import Path
 
@@ -18,6 +19,29 @@ def solution(lesson: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+async def _reply(client, model, question):
+    response = await client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
+    return response.choices[0].message.content
+
+
+async def ask_all_one_by_one(client, model, questions, limit):
+    return [await _reply(client, model, question) for question in questions]
+
+
+async def ask_all_unbounded(client, model, questions, limit):
+    return await asyncio.gather(*(_reply(client, model, question) for question in questions))
+
+
+async def ask_all_as_they_finish(client, model, questions, limit):
+    semaphore = asyncio.Semaphore(limit)
+
+    async def ask(question):
+        async with semaphore:
+            return await _reply(client, model, question)
+
+    return [await reply for reply in asyncio.as_completed([ask(question) for question in questions])]
 
 
 # exercise id -> (the worked solution's answer, a plausible wrong answer)
@@ -84,6 +108,13 @@ CASES = {
     "10.1": (
         lambda: solution("10").cheapest,
         lambda: lambda rows: min(rows, key=lambda r: r["dollars"] or 0)["model"] if rows else None,
+    ),
+    "11.1": (lambda: solution("11").ask_all, lambda: ask_all_one_by_one),
+    "11.1 without a limit": (lambda: solution("11").ask_all, lambda: ask_all_unbounded),
+    "11.1 in the order they finish": (lambda: solution("11").ask_all, lambda: ask_all_as_they_finish),
+    "11.1 not async": (
+        lambda: solution("11").ask_all,
+        lambda: lambda client, model, questions, limit: [question for question in questions],
     ),
 }
 
