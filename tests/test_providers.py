@@ -5,20 +5,12 @@ import json
 import openai
 import pytest
 from conftest import free_port
-from fakes import fake_key
+from fakes import CHAT_REPLY, fake_key
 
 from helpers import catalog, make_client, provider_settings
 
 OPENAI_KEY = fake_key("sk-proj-", 164)
 GEMINI_KEY = fake_key("AIza", 39)
-
-CHAT_REPLY = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "created": 1,
-    "model": "recorded",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
-}
 
 
 def test_forced_offline_uses_the_local_server_and_says_why(capsys):
