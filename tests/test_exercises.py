@@ -1,5 +1,6 @@
 """Every exercise: the worked solution passes its checker, and a wrong answer fails it."""
 
+import asyncio
 import importlib.util
 import time
 from pathlib import Path
@@ -80,6 +81,29 @@ def median_of_one(client, model, prompt, runs):
     return time.perf_counter() - started
 
 
+async def _reply(client, model, question):
+    response = await client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
+    return response.choices[0].message.content
+
+
+async def ask_all_one_by_one(client, model, questions, limit):
+    return [await _reply(client, model, question) for question in questions]
+
+
+async def ask_all_unbounded(client, model, questions, limit):
+    return await asyncio.gather(*(_reply(client, model, question) for question in questions))
+
+
+async def ask_all_as_they_finish(client, model, questions, limit):
+    semaphore = asyncio.Semaphore(limit)
+
+    async def ask(question):
+        async with semaphore:
+            return await _reply(client, model, question)
+
+    return [await reply for reply in asyncio.as_completed([ask(question) for question in questions])]
+
+
 # exercise id -> (the worked solution's answer, a plausible wrong answer)
 CASES = {
     "1.1": (lambda: solution("01").fixed_line, lambda: "OPENAI_API_KEY=\u201csk-proj-" + "EXAMPLE0" * 20 + "\u201d"),
@@ -88,8 +112,10 @@ CASES = {
     # Sends the question, but returns the whole response object instead of its text.
     "1.3": (
         lambda: solution("01").first_reply,
-        lambda: lambda client, model, question: client.chat.completions.create(
-            model=model, messages=[{"role": "user", "content": question}]
+        lambda: (
+            lambda client, model, question: client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": question}]
+            )
         ),
     ),
     "2.1": (
@@ -108,9 +134,13 @@ CASES = {
     # Asks, but returns the message object rather than its text.
     "5.2": (
         lambda: solution("05").local_answer,
-        lambda: lambda client, model, question: client.chat.completions.create(
-            model=model, messages=[{"role": "user", "content": question}]
-        ).choices[0].message,
+        lambda: (
+            lambda client, model, question: (
+                client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
+                .choices[0]
+                .message
+            )
+        ),
     ),
     "5.1": (lambda: solution("05").answer_only, lambda: lambda text: text.replace("<think>", "").strip()),
     # Right for every max_pairs the conversation can satisfy; a larger one wraps round (negative slice start).
@@ -173,6 +203,13 @@ CASES = {
         lambda: solution("10").cheapest,
         lambda: lambda rows: min(rows, key=lambda r: r["dollars"] or 0)["model"] if rows else None,
     ),
+    "11.1": (lambda: solution("11").ask_all, lambda: ask_all_one_by_one),
+    "11.1 without a limit": (lambda: solution("11").ask_all, lambda: ask_all_unbounded),
+    "11.1 in the order they finish": (lambda: solution("11").ask_all, lambda: ask_all_as_they_finish),
+    "11.1 not async": (
+        lambda: solution("11").ask_all,
+        lambda: lambda client, model, questions, limit: [question for question in questions],
+    ),
 }
 
 
@@ -204,4 +241,3 @@ def test_a_wrong_answer_fails_with_a_hint(exercise_id):
 def test_an_unknown_exercise_is_named():
     with pytest.raises(KeyError, match="6.1"):
         evaluate("99.9", None)
-

@@ -7,7 +7,19 @@ the offline practice server on 127.0.0.1 and inspects what was sent and what cam
 (`practice.py`); none calls a paid provider. Worked solutions live in `solutions/`.
 """
 
-from . import lesson01, lesson02, lesson03, lesson04, lesson05, lesson06, lesson07, lesson08, lesson09, lesson10
+from . import (
+    lesson01,
+    lesson02,
+    lesson03,
+    lesson04,
+    lesson05,
+    lesson06,
+    lesson07,
+    lesson08,
+    lesson09,
+    lesson10,
+    lesson11,
+)
 from .lesson01 import BROKEN_ENV_LINE, MADE_UP_KEY
 from .registry import check, evaluate, exercise, exercise_ids, makes_request
 
@@ -29,4 +41,5 @@ __all__ = [
     "lesson08",
     "lesson09",
     "lesson10",
+    "lesson11",
 ]

@@ -44,8 +44,9 @@ def _check_median_seconds(answer) -> str | None:
         return "read each response to the end before you stop its clock."
     if not durations[0] * 0.8 - 0.05 <= got <= durations[-1] * 1.2 + 0.05:
         return f"the 3 requests took {', '.join(f'{d:.2f}' for d in durations)} s; their median is not {got:.2f}."
-    if abs(got - statistics.median(durations)) > abs(got - statistics.mean(durations)) + 0.05 and len(
-        set(round(d, 2) for d in durations)
-    ) == 3:
+    if (
+        abs(got - statistics.median(durations)) > abs(got - statistics.mean(durations)) + 0.05
+        and len(set(round(d, 2) for d in durations)) == 3
+    ):
         return "return the median (statistics.median), not the mean: one slow outlier must not move it."
     return None
