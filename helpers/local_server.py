@@ -8,7 +8,7 @@ and refuses a port that another program holds. From a terminal:
     python -m helpers.local_server start | stop | status
     python -m helpers.local_server start --host 0.0.0.0   # a class server: set a key first
 
-The app it serves, llama-cpp-python's with OpenAI's manners, is in `offline_app.py`.
+The app it serves, llama-cpp-python's with OpenAI's manners, is in `helpers/offline/`.
 
 Two processes, so that a crash mid-lesson heals itself. The background process
 started by `start()` is a small *supervisor* (`... serve`): it opens the listening
@@ -198,7 +198,7 @@ def work(host: str, port: int, fd: int | None) -> int:
     """The worker: load the model and serve it (on the supervisor's socket `fd`, if given)."""
     import uvicorn
 
-    from .offline_app import create_app
+    from .offline import create_app
 
     supervisor = int(os.environ.get(_SUPERVISOR_PID_VAR) or 0)
     if supervisor:

@@ -248,8 +248,7 @@ def provider_settings(name: str, *, model: str | None = None, quiet: bool = Fals
     if problem:
         return _offline(
             name,
-            f"{facts.label} cannot be reached ({problem}); trying again in "
-            f"{UNREACHABLE_REMEMBERED_SECONDS:.0f} s.",
+            f"{facts.label} cannot be reached ({problem}); trying again in {UNREACHABLE_REMEMBERED_SECONDS:.0f} s.",
             quiet,
         )
     own_server = base_url.rstrip("/") != facts.base_url.rstrip("/")

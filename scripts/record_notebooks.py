@@ -1,8 +1,13 @@
 """Run every lesson top to bottom and save its outputs (`make record`).
 
 Runs in the same settings as the tests (no keys, no .env, every provider on the
-offline model: see tests/isolation.py), so the recorded outputs are what nbval
-compares against. Cells tagged `raises-exception` may fail; any other error stops.
+offline model, a fixed sampling seed: see tests/isolation.py), so the recorded outputs
+are what nbval compares against and re-recording gives the same model text. Cells
+tagged `raises-exception` may fail; any other error stops.
+
+Afterwards it prints every model-text output that changed since the last commit, with
+any screened word marked: read each one before you commit.
+`python scripts/record_notebooks.py --changed` prints that list without recording.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
 from isolation import isolate_environment  # noqa: E402
+from recorded_outputs import review_listing, screen_notebook  # noqa: E402
 
 
 def _merge_streams(outputs: list) -> list:
@@ -53,13 +60,34 @@ def record(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-def main(names: list[str]) -> None:
-    isolate_environment()
+def review(paths: list[Path]) -> int:
+    """Print the changed model outputs and the screen's findings; return how many outputs were flagged."""
+    listings = [listing for listing in map(review_listing, paths) if listing]
+    print("\nModel text that changed since the last commit (read it all before committing):")
+    print("\n\n".join(listings) if listings else "(none)")
+    flagged = [problem for path in paths for problem in screen_notebook(path)]
+    for problem in flagged:
+        print(f"SCREENED WORDS in {problem}: change the prompt and record again", file=sys.stderr)
+    return len(flagged)
+
+
+def main(arguments: list[str]) -> int:
+    only_list = "--changed" in arguments
+    names = [name for name in arguments if not name.startswith("--")]
     paths = [ROOT / "notebooks" / name for name in names] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-    for path in paths:
-        print(f"recording {path.relative_to(ROOT)}", flush=True)
-        record(path)
+    if not only_list:
+        isolate_environment()
+        from helpers import local_server
+
+        local_server.stop()  # a server started without the recording seed must not answer
+        try:
+            for path in paths:
+                print(f"recording {path.relative_to(ROOT)}", flush=True)
+                record(path)
+        finally:
+            local_server.stop()
+    return 1 if review(paths) else 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

@@ -13,3 +13,9 @@ def my_mask(key):
         if key.startswith(prefix):
             return f"{prefix}...{key[-4:]}"
     return f"...{key[-4:]}"
+
+
+# Exercise 1.3
+def first_reply(client, model, question):
+    response = client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
+    return response.choices[0].message.content

@@ -7,7 +7,7 @@ def make_pirate_payload(model):
         "model": model,
         "messages": [
             {"role": "system", "content": "You are a pirate. Talk like one."},
-            {"role": "user", "content": "Tell me a fun fact"},
+            {"role": "user", "content": "Tell me a fun fact about parrots."},
         ],
     }
 

@@ -1,6 +1,7 @@
 """Lesson 9, worked solutions."""
 
 import openai
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from helpers import catalog
 
@@ -25,3 +26,15 @@ def conversation_cost(usages, model):
         dollars += (usage.prompt_tokens - cached) * price.input + cached * cached_price
         dollars += usage.completion_tokens * price.output
     return dollars / 1_000_000
+
+
+# Exercise 9.3: exercise 9.1's rule decides what is retried.
+@retry(
+    retry=retry_if_exception(should_retry),
+    wait=wait_random_exponential(multiplier=0.2, max=5),
+    stop=stop_after_attempt(5),
+    reraise=True,
+)
+def patient_ask(client, model, question):
+    response = client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
+    return response.choices[0].message.content

@@ -33,6 +33,11 @@ LEARNER_VARIABLES = [
 # port this variable names (two test runs at once in one checkout).
 TEST_PORT_VAR = "CHAT_TUTORIAL_TEST_PORT"
 
+# The offline server samples requests that carry no `seed` with this one, so recording
+# the notebooks twice gives the same model text, and nbval re-runs them the same way.
+DEFAULT_SEED_VAR = "CHAT_TUTORIAL_DEFAULT_SEED"
+RECORDING_SEED = "20261126"
+
 
 def default_test_port() -> int:
     """A port between 20000 and 39999 that depends on where this checkout is."""
@@ -41,9 +46,10 @@ def default_test_port() -> int:
 
 
 def isolate_environment(environ=os.environ) -> None:
-    """Drop the learner's settings, force offline mode and hide any .env."""
+    """Drop the learner's settings, force offline mode and the recording seed, hide any .env."""
     for name in LEARNER_VARIABLES:
         environ.pop(name, None)
     environ["CHAT_TUTORIAL_LOCAL_PORT"] = environ.get(TEST_PORT_VAR) or str(default_test_port())
     environ["CHAT_TUTORIAL_OFFLINE"] = "1"
+    environ[DEFAULT_SEED_VAR] = RECORDING_SEED
     environ["CHAT_TUTORIAL_ENV_FILE"] = str(Path(tempfile.gettempdir()) / "chat-tutorial-tests-no.env")

@@ -56,7 +56,8 @@ def _code_cells(path: Path) -> str:
 FILES = (
     [(path, _code_cells) for path in sorted((ROOT / "notebooks").glob("*.ipynb"))]
     + [(path, Path.read_text) for path in sorted((ROOT / "solutions").glob("*.py"))]
-    + [(ROOT / name, Path.read_text) for name in ("helpers/exercises.py", ".env.example", "README.md")]
+    + [(path, Path.read_text) for path in sorted((ROOT / "helpers" / "exercises").glob("*.py"))]
+    + [(ROOT / name, Path.read_text) for name in (".env.example", "README.md")]
 )
 
 

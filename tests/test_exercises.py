@@ -1,13 +1,15 @@
 """Every exercise: the worked solution passes its checker, and a wrong answer fails it."""
 
+import asyncio
 import importlib.util
+import time
 from pathlib import Path
 
 import openai
 import pytest
 
 from helpers import catalog
-from helpers.exercises import evaluate, exercise_ids
+from helpers.exercises import evaluate, exercise_ids, makes_request
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 
@@ -20,26 +22,138 @@ def solution(lesson: str):
     return module
 
 
+def wrong_mask(key):
+    for prefix in ("sk-svcacct-", "sk-proj-", "AIza"):
+        if key.startswith(prefix):
+            return f"{prefix}...{key[-4:]}"
+    return f"{key[:4]}...{key[-4:]}"
+
+
+def ask_catching_everything(client, model, question):
+    try:
+        response = client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
+    except Exception:
+        return f"Unknown model: {model}"
+    return response.choices[0].message.content
+
+
+def trim_with_wrapping_slice(messages, max_pairs):
+    system = [m for m in messages if m["role"] == "system"]
+    others = [m for m in messages if m["role"] != "system"]
+    waiting = others[-1:] if others and others[-1]["role"] == "user" else []
+    answered = others[: len(others) - len(waiting)]
+    kept = answered[len(answered) - 2 * max_pairs :] if max_pairs > 0 else []
+    return system + kept + waiting
+
+
+def trim_by_guessed_tokens(client, model, messages, budget):
+    trim = solution("06").trim_to_pairs
+    client.chat.completions.create(model=model, messages=messages, max_completion_tokens=1)
+    for keep in range(len(messages) // 2, -1, -1):
+        if sum(len(m["content"]) for m in trim(messages, keep)) / 4 <= budget:
+            return trim(messages, keep)
+    return None
+
+
+def first_token_after_the_loop(client, model, messages):
+    started = time.perf_counter()
+    pieces = []
+    for chunk in client.chat.completions.create(model=model, messages=messages, stream=True):
+        if chunk.choices and chunk.choices[0].delta.content:
+            pieces.append(chunk.choices[0].delta.content)
+    return time.perf_counter() - started, "".join(pieces)
+
+
+def retry_everything(client, model, question):
+    for attempt in range(3):
+        try:
+            response = client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
+            return response.choices[0].message.content
+        except Exception:
+            if attempt == 2:
+                raise
+    return None
+
+
+def median_of_one(client, model, prompt, runs):
+    started = time.perf_counter()
+    client.chat.completions.create(model=model, messages=prompt)
+    return time.perf_counter() - started
+
+
+async def _reply(client, model, question):
+    response = await client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
+    return response.choices[0].message.content
+
+
+async def ask_all_one_by_one(client, model, questions, limit):
+    return [await _reply(client, model, question) for question in questions]
+
+
+async def ask_all_unbounded(client, model, questions, limit):
+    return await asyncio.gather(*(_reply(client, model, question) for question in questions))
+
+
+async def ask_all_as_they_finish(client, model, questions, limit):
+    semaphore = asyncio.Semaphore(limit)
+
+    async def ask(question):
+        async with semaphore:
+            return await _reply(client, model, question)
+
+    return [await reply for reply in asyncio.as_completed([ask(question) for question in questions])]
+
+
 # exercise id -> (the worked solution's answer, a plausible wrong answer)
 CASES = {
     "1.1": (lambda: solution("01").fixed_line, lambda: "OPENAI_API_KEY=\u201csk-proj-" + "EXAMPLE0" * 20 + "\u201d"),
-    "1.2": (lambda: solution("01").my_mask, lambda: lambda key: key[:8] + "..."),
+    # Knows the prefixes the checker used to try, but not an older sk- key or a newer AQ. key.
+    "1.2": (lambda: solution("01").my_mask, lambda: wrong_mask),
+    # Sends the question, but returns the whole response object instead of its text.
+    "1.3": (
+        lambda: solution("01").first_reply,
+        lambda: (
+            lambda client, model, question: client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": question}]
+            )
+        ),
+    ),
     "2.1": (
         lambda: solution("02").make_pirate_payload("smollm2-135m-instruct"),
-        lambda: {"model": "m", "messages": [{"role": "user", "content": "Tell me a fun fact"}]},
+        lambda: {"model": "m", "messages": [{"role": "user", "content": "Tell me a fun fact about parrots."}]},
     ),
     "2.2": (
         lambda: solution("02").reply_text,
         lambda: lambda response: response.json()["choices"][0]["message"]["content"],
     ),
-    "3.1": (lambda: solution("03").ask, lambda: lambda client, model, question: "hi"),
+    # A bare `except` that also swallows a wrong key and a timeout.
+    "3.1": (lambda: solution("03").ask, lambda: ask_catching_everything),
     "4.1": (lambda: solution("04").gemini_client, lambda: lambda key: __import__("openai").OpenAI(api_key=key)),
+    # Lists the models but returns the SDK's objects, not their ids.
+    "4.2": (lambda: solution("04").served_models, lambda: lambda client: list(client.models.list())),
+    # Asks, but returns the message object rather than its text.
+    "5.2": (
+        lambda: solution("05").local_answer,
+        lambda: (
+            lambda client, model, question: (
+                client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
+                .choices[0]
+                .message
+            )
+        ),
+    ),
     "5.1": (lambda: solution("05").answer_only, lambda: lambda text: text.replace("<think>", "").strip()),
-    "6.1": (lambda: solution("06").trim_to_pairs, lambda: lambda messages, max_pairs: messages[-2 * max_pairs :]),
+    # Right for every max_pairs the conversation can satisfy; a larger one wraps round (negative slice start).
+    "6.1": (lambda: solution("06").trim_to_pairs, lambda: trim_with_wrapping_slice),
+    # Counts characters / 4 instead of asking the server (usage.prompt_tokens).
+    "6.2": (lambda: solution("06").trim_to_budget, lambda: trim_by_guessed_tokens),
+    # Assumes every chunk has choices[0]: fails on OpenAI's final usage chunk.
     "7.1": (
         lambda: solution("07").collect,
         lambda: lambda chunks: "".join(c.choices[0].delta.content or "" for c in chunks),
     ),
+    # Streams, but stops the clock after the loop: the time of the whole reply.
+    "7.2": (lambda: solution("07").first_token, lambda: first_token_after_the_loop),
     "8.1": (
         lambda: solution("08").portable_request,
         lambda: lambda model, temperature, limit: {"temperature": temperature, "max_completion_tokens": limit},
@@ -69,6 +183,10 @@ CASES = {
         lambda: solution("09").conversation_cost,
         lambda: lambda usages, model: sum(u.prompt_tokens + u.completion_tokens for u in usages) / 1_000_000,
     ),
+    # Measures once, whatever `runs` says.
+    "10.2": (lambda: solution("10").median_seconds, lambda: median_of_one),
+    # Retries every exception, a wrong key included.
+    "9.3": (lambda: solution("09").patient_ask, lambda: retry_everything),
     "9.2 without the cache": (
         lambda: solution("09").conversation_cost,
         lambda: (
@@ -85,6 +203,13 @@ CASES = {
         lambda: solution("10").cheapest,
         lambda: lambda rows: min(rows, key=lambda r: r["dollars"] or 0)["model"] if rows else None,
     ),
+    "11.1": (lambda: solution("11").ask_all, lambda: ask_all_one_by_one),
+    "11.1 without a limit": (lambda: solution("11").ask_all, lambda: ask_all_unbounded),
+    "11.1 in the order they finish": (lambda: solution("11").ask_all, lambda: ask_all_as_they_finish),
+    "11.1 not async": (
+        lambda: solution("11").ask_all,
+        lambda: lambda client, model, questions, limit: [question for question in questions],
+    ),
 }
 
 
@@ -93,10 +218,16 @@ def test_every_exercise_has_a_case():
 
 
 @pytest.mark.parametrize("exercise_id", sorted(CASES))
-def test_the_worked_solution_passes(exercise_id):
+def test_the_worked_solution_passes(exercise_id, monkeypatch):
+    from helpers.exercises import practice
+
+    servers = []  # a checker that sends requests asks for the offline server first
+    real_server = practice.practice_server
+    monkeypatch.setattr(practice, "practice_server", lambda: servers.append(1) or real_server())
     right, _ = CASES[exercise_id]
     passed, report = evaluate(exercise_id.split()[0], right())
     assert passed, report
+    assert bool(servers) == makes_request(exercise_id.split()[0]), "sends_requests= must say what the checker does"
 
 
 @pytest.mark.parametrize("exercise_id", sorted(CASES))

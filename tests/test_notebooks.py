@@ -104,3 +104,61 @@ def test_every_lesson_ends_with_one_to_three_checked_exercises(notebook):
     assert 1 <= len(checks) <= 3
     lesson = int(notebook.name[:2])
     assert all(int(exercise.split(".")[0]) == lesson for exercise in checks)
+
+
+# A line that only reports a check ("usage adds up: True", "assistant | True", a bare `True`).
+CHECK_LINE = re.compile(r"^(.*[:|]\s*)?\(?(True|False)(,\s*(True|False))*\)?\s*$")
+
+
+def test_outputs_show_values_not_lists_of_checks(notebook):
+    _, cells = _code_cells(notebook)
+    for cell in cells:
+        for output in cell["outputs"]:
+            text = "".join(output.get("text", "")) or "".join(output.get("data", {}).get("text/plain", ""))
+            lines = [line for line in text.splitlines() if line.strip()]
+            checks = [line for line in lines if CHECK_LINE.match(line)]
+            bare = len(lines) == 1 and re.fullmatch(r"\(?(True|False)(,\s*(True|False))*\)?", lines[0].strip())
+            where = "".join(cell["source"])[:80]
+            assert len(checks) < 2 and not bare, f"print the values a learner should see: {where}"
+
+
+# A cell that prints model text (a reply, an answer) is tagged nbval-ignore-output; the
+# markdown cell right after it says when the offline model wrote it.
+PRINTS_MODEL_TEXT = re.compile(r"print\(.*\b(content|answer|answers|reply|text)\b")
+
+
+def test_model_text_is_captioned(notebook):
+    data, _ = _code_cells(notebook)
+    cells = data["cells"]
+    for index, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or IGNORE not in cell["metadata"].get("tags", []):
+            continue
+        if PRINTS_MODEL_TEXT.search(source):
+            following = cells[index + 1]
+            caption = "".join(following["source"]) if following["cell_type"] == "markdown" else ""
+            assert "offline practice model" in caption, f"add a caption after: {source[:80]}"
+
+
+def test_every_lesson_has_a_summary_and_all_but_the_last_a_next_link(notebook):
+    data, _ = _code_cells(notebook)
+    markdown = "\n".join("".join(c["source"]) for c in data["cells"] if c["cell_type"] == "markdown")
+    assert "## Summary" in markdown
+    if notebook == NOTEBOOKS[-1]:
+        assert "## The end of the course" in markdown and "Where to go next" in markdown
+    else:
+        following = NOTEBOOKS[NOTEBOOKS.index(notebook) + 1].name
+        assert re.search(r"\*\*Next\*\*: \[lesson \d+\]\(" + re.escape(following) + r"\)", markdown)
+
+
+def test_every_lesson_has_an_exercise_whose_checker_makes_a_request(notebook):
+    from helpers.exercises import makes_request
+
+    _, cells = _code_cells(notebook)
+    checks = re.findall(r'check\("(\d+\.\d+)"', "".join("".join(c["source"]) for c in cells))
+    assert any(makes_request(exercise) for exercise in checks), f"none of {checks} sends a request"
+
+
+def test_the_first_lesson_makes_a_real_call():
+    data, cells = _code_cells(NOTEBOOKS[0])
+    assert any("client.chat.completions.create(" in "".join(c["source"]) for c in cells)

@@ -45,7 +45,7 @@ def test_progress_is_read_from_the_compilers_lines():
     ("log", "cause"),
     [
         (
-            "CMake Error at CMakeLists.txt:3 (project):\n  The C compiler\n\n    \"/tmp/x/cc\"\n\n"
+            'CMake Error at CMakeLists.txt:3 (project):\n  The C compiler\n\n    "/tmp/x/cc"\n\n'
             "  is not able to compile a simple test program.\n",
             "no working C/C++ compiler was found",
         ),
