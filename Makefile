@@ -3,24 +3,31 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-# llama-cpp-python compiles llama.cpp on first install. We build only the library
-# (not llama.cpp's own tools) and for AVX2 rather than -march=native: a native build
-# on CPUs with AMX crashed on the first prompt here (llama-cpp-python 0.3.36).
-CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
-	-DGGML_BMI2=ON -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
-export CMAKE_ARGS
+# How llama.cpp is compiled (library only; AVX2 rather than -march=native on x86) is set in
+# helpers/offline_build.py, which every install of the offline model goes through; set
+# CMAKE_ARGS to override it.
 
-.PHONY: install browser lab test test-e2e lint doctor record bench clean
+.PHONY: install bench-install browser lab test test-e2e lint doctor record bench clean
 
-# Re-install whenever requirements.txt or pyproject.toml changes.
-$(VENV)/.installed: requirements.txt requirements-lessons.txt pyproject.toml
+# Two layers. The first, requirements.txt, installs anywhere without a compiler: the
+# lessons, JupyterLab, the tests. Re-installed whenever its files change.
+$(VENV)/.base-installed: requirements.txt requirements-lessons.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@start=$$(date +%s); \
 	$(BIN)/python -m pip install -r requirements.txt && \
 	echo $$(( $$(date +%s) - start )) > $(VENV)/.install-seconds
-	@echo "install took $$(cat $(VENV)/.install-seconds) s"
+	@echo "install of requirements.txt took $$(cat $(VENV)/.install-seconds) s"
+	touch $@
+
+# The second, the offline model (requirements-offline.txt), compiles llama.cpp. `make test`,
+# `make record` and CI install it up front (waiting for a background build if one runs);
+# `make lab` builds it in the background and touches this file when it is done.
+$(VENV)/.installed: $(VENV)/.base-installed requirements-offline.txt
+	@start=$$(date +%s); \
+	$(BIN)/python -m helpers.offline_build install && \
+	echo $$(( $$(date +%s) - start )) > $(VENV)/.offline-install-seconds
+	@echo "install of requirements-offline.txt took $$(cat $(VENV)/.offline-install-seconds) s"
 	touch $@
 
 install: $(VENV)/.installed
@@ -28,9 +35,14 @@ install: $(VENV)/.installed
 # JupyterLab refuses to run as root unless told it may (containers, CI).
 LAB_FLAGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-lab: install  ## open the course in JupyterLab
+LAB_ARGS ?=  # more options for JupyterLab, e.g. LAB_ARGS="--no-browser --port=8890"
+
+# The course opens as soon as the first layer is in; the offline model builds meanwhile
+# (state and log in .cache/offline_model/), and lessons that need it wait for it.
+lab: $(VENV)/.base-installed  ## open the course in JupyterLab
+	@$(BIN)/python -m helpers.offline_build start --stamp $(VENV)/.installed
 	$(BIN)/python -m helpers.doctor || true
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS) $(LAB_ARGS)
 
 # The browser test (tests/e2e) drives Debian's Chromium. As root on a Debian-like system
 # we install it; elsewhere the test is skipped, with a note.
@@ -66,3 +78,6 @@ clean:
 
 bench: install  ## measure the offline server; writes BENCHMARKS.md
 	$(BIN)/python benchmarks/bench.py
+
+bench-install:  ## time `make lab` on a fresh clone with an empty pip cache (slow: compiles llama.cpp)
+	$(PYTHON) benchmarks/fresh_install.py

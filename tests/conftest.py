@@ -19,6 +19,8 @@ _server_was_running = False
 def pytest_configure(config):
     global _server_was_running
     isolate_environment()
+    if local_server.started_elsewhere():  # a server from older code on the tests' port: not the one under test
+        local_server.stop()
     _server_was_running = local_server.status() is not None
 
 

@@ -6,6 +6,7 @@ the outputs nbval compares them with come from the same settings.
 
 import os
 import tempfile
+import zlib
 from pathlib import Path
 
 # Variables a learner may have set that would change what the lessons do.
@@ -27,8 +28,9 @@ LEARNER_VARIABLES = [
 ]
 
 
-# Set this to run the tests' offline server on another port than a learner's 8765
-# (two test runs at once on one machine, each with its own port).
+# The tests' offline server runs on a port of their own, never a learner's 8765: by default
+# one derived from this checkout's folder (so two clones' test runs do not meet), or the
+# port this variable names (two test runs at once in one checkout).
 TEST_PORT_VAR = "CHAT_TUTORIAL_TEST_PORT"
 
 # The offline server samples requests that carry no `seed` with this one, so recording
@@ -37,12 +39,17 @@ DEFAULT_SEED_VAR = "CHAT_TUTORIAL_DEFAULT_SEED"
 RECORDING_SEED = "20261126"
 
 
+def default_test_port() -> int:
+    """A port between 20000 and 39999 that depends on where this checkout is."""
+    checkout = str(Path(__file__).resolve().parent.parent)
+    return 20000 + zlib.crc32(checkout.encode()) % 20000
+
+
 def isolate_environment(environ=os.environ) -> None:
     """Drop the learner's settings, force offline mode and the recording seed, hide any .env."""
     for name in LEARNER_VARIABLES:
         environ.pop(name, None)
-    if environ.get(TEST_PORT_VAR):
-        environ["CHAT_TUTORIAL_LOCAL_PORT"] = environ[TEST_PORT_VAR]
+    environ["CHAT_TUTORIAL_LOCAL_PORT"] = environ.get(TEST_PORT_VAR) or str(default_test_port())
     environ["CHAT_TUTORIAL_OFFLINE"] = "1"
     environ[DEFAULT_SEED_VAR] = RECORDING_SEED
     environ["CHAT_TUTORIAL_ENV_FILE"] = str(Path(tempfile.gettempdir()) / "chat-tutorial-tests-no.env")

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import json
 import socket
 import subprocess
 import sys
@@ -69,7 +70,26 @@ def test_an_unreachable_provider_is_a_warning_not_a_failure(online, env_file):
     env_file.write_text(f"OPENAI_BASE_URL=http://127.0.0.1:{port}/v1\nOPENAI_API_KEY={OPENAI_KEY}\n")
     status, out = _run()
     assert status == 0, out
-    assert "[warn] could not reach 127.0.0.1" in out
+    line = next(line for line in out.splitlines() if "could not reach" in line)
+    assert line.startswith(f"[warn] could not reach 127.0.0.1:{port} within 5 s (no network?): OpenAI lessons use the")
+    assert "add CHAT_TUTORIAL_OFFLINE=1 to .env; delete that line to go back." in line
+
+
+def test_a_build_in_progress_is_reported_not_waited_for(online, env_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAT_TUTORIAL_BUILD_DIR", str(tmp_path / "build"))
+    (tmp_path / "build").mkdir()
+    builder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "build" / "build.json").write_text(
+            json.dumps({"status": "building", "pid": builder.pid, "started": time.time() - 75, "expected": 300})
+        )
+        status, out = _run(network=False)
+    finally:
+        builder.kill()
+        builder.wait()
+    assert status == 0, out
+    assert "[--]   the offline model is being built: 1 min 15 s of about 5 min 00 s" in out
+    assert "lessons that need it wait for it." in out
 
 
 def test_fails_when_the_offline_server_cannot_start(online, env_file, private_server):

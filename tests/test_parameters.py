@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from fakes import CHAT_REPLY
 
 from helpers import catalog
 from helpers.parameters import accepts_sampling, model_rule, request_options
@@ -46,14 +47,6 @@ EXPECTED = {
     "mystery-model": ({}, {}),  # unknown: the safe choice
 }
 
-REPLY = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "created": 1,
-    "model": "recorded",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
-}
-
 
 def test_every_rule_has_an_example_and_an_expectation():
     assert sorted(EXAMPLES) == sorted(rule.prefix for rule in catalog.MODEL_RULES)
@@ -76,7 +69,7 @@ def test_what_is_sent_for_each_model(model, httpserver):
     """The request that reaches a (recording) server: temperature only where the model takes it."""
     from openai import OpenAI
 
-    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_json(REPLY)
+    httpserver.expect_request("/v1/chat/completions", method="POST").respond_with_json(CHAT_REPLY)
     client = OpenAI(base_url=httpserver.url_for("/v1"), api_key="recorded", max_retries=0)
     with_none, plain = EXPECTED[model]
     for effort, expected in (("none", with_none), (None, plain)):

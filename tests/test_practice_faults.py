@@ -6,7 +6,7 @@ import openai
 import pytest
 
 from helpers import catalog, local_server
-from helpers.practice_faults import PracticeFailureHeaderError, parse
+from helpers.offline.practice_faults import PracticeFailureHeaderError, parse
 
 MESSAGES = [{"role": "user", "content": "Say hi"}]
 

@@ -1,24 +1,30 @@
 """Provider resolution, the offline fallback, and what our clients really send on the wire."""
 
 import json
+import socket
 
 import openai
 import pytest
 from conftest import free_port
-from fakes import fake_key
+from fakes import CHAT_REPLY, fake_key
 
-from helpers import catalog, make_client, provider_settings
+from helpers import catalog, make_client, provider_settings, providers
+from helpers.providers import DEFAULT_TIMEOUT, ProviderSettings, remember_reachability
 
 OPENAI_KEY = fake_key("sk-proj-", 164)
 GEMINI_KEY = fake_key("AIza", 39)
 
-CHAT_REPLY = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "created": 1,
-    "model": "recorded",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
-}
+
+@pytest.fixture
+def memory(tmp_path, monkeypatch):
+    """A reachability memory of this test's own, where the real providers answered a moment ago.
+
+    So that these tests make no network call (CI has no internet): what a probe of
+    api.openai.com would find is what the test says it found.
+    """
+    monkeypatch.setenv("CHAT_TUTORIAL_STATE_DIR", str(tmp_path / "state"))
+    for url in (catalog.OPENAI.base_url, catalog.GEMINI.base_url, "http://class-server:4000/v1"):
+        remember_reachability(url, None)
 
 
 def test_forced_offline_uses_the_local_server_and_says_why(capsys):
@@ -58,7 +64,7 @@ def test_a_bad_key_falls_back_with_the_fix_and_without_the_key(online, env_file,
     assert OPENAI_KEY[8:-4] not in out
 
 
-def test_a_valid_key_resolves_to_openai_without_a_network_call(online, env_file):
+def test_a_valid_key_resolves_to_openai_when_it_answered_a_moment_ago(online, env_file, memory):
     env_file.write_text(f"OPENAI_API_KEY={OPENAI_KEY}\n")
     settings = provider_settings("openai")
     assert not settings.offline
@@ -67,19 +73,19 @@ def test_a_valid_key_resolves_to_openai_without_a_network_call(online, env_file)
     assert OPENAI_KEY not in repr(settings)
 
 
-def test_models_and_base_urls_can_be_overridden(online, env_file):
+def test_models_and_base_urls_can_be_overridden(online, env_file, memory):
     env_file.write_text(f"GEMINI_API_KEY={GEMINI_KEY}\nGEMINI_MODEL=gemini-3-flash\n")
     settings = provider_settings("gemini")
     assert (settings.model, settings.base_url) == ("gemini-3-flash", catalog.GEMINI.base_url)
 
 
-def test_google_api_key_wins_over_gemini_api_key(online, env_file):
+def test_google_api_key_wins_over_gemini_api_key(online, env_file, memory):
     other = fake_key("AIza", 39, "zyxWVU987")
     env_file.write_text(f"GEMINI_API_KEY={other}\nGOOGLE_API_KEY={GEMINI_KEY}\n")
     assert provider_settings("gemini").api_key == GEMINI_KEY
 
 
-def test_a_class_server_via_openai_base_url_accepts_its_own_keys(online, env_file):
+def test_a_class_server_via_openai_base_url_accepts_its_own_keys(online, env_file, memory):
     env_file.write_text("OPENAI_BASE_URL=http://class-server:4000/v1\nOPENAI_API_KEY=student-17\n")
     settings = provider_settings("openai")
     assert not settings.offline
@@ -135,9 +141,10 @@ def test_clients_have_a_finite_timeout():
     assert client.timeout.read == catalog.REQUEST_TIMEOUT_SECONDS
 
 
-def test_a_closed_port_raises_the_sdks_connection_error(online, env_file):
-    env_file.write_text(f"OPENAI_BASE_URL=http://127.0.0.1:{free_port()}/v1\nOPENAI_API_KEY=anything\n")
-    client = make_client("openai").with_options(max_retries=0)
+def test_a_closed_port_raises_the_sdks_connection_error():
+    nowhere = ProviderSettings("openai", "OpenAI", f"http://127.0.0.1:{free_port()}/v1", "anything", "gpt-5-nano")
+    client = make_client(nowhere).with_options(max_retries=0)
+    assert client.timeout == DEFAULT_TIMEOUT
     with pytest.raises(openai.APIConnectionError):
         client.chat.completions.create(model=catalog.OPENAI.model, messages=[{"role": "user", "content": "hi"}])
 
@@ -180,3 +187,47 @@ def test_other_errors_print_nothing_extra(online, env_file, httpserver, capsys):
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model="x", messages=[{"role": "user", "content": "hi"}])
     assert capsys.readouterr().out == ""
+
+
+# --- A provider that cannot be reached: the lessons carry on offline ----------------------
+
+
+def test_an_unreachable_provider_falls_back_offline_naming_the_cause(online, env_file, memory, capsys):
+    port = free_port()
+    env_file.write_text(f"OPENAI_BASE_URL=http://127.0.0.1:{port}/v1\nOPENAI_API_KEY=anything\n")
+    settings = provider_settings("openai")
+    assert settings.offline and settings.model == catalog.OFFLINE_MODEL
+    out = capsys.readouterr().out
+    assert out == (
+        f"Using the offline practice model ({catalog.OFFLINE_MODEL}) instead of OpenAI: OpenAI cannot be reached "
+        f"(127.0.0.1:{port} refused the connection); trying again in 60 s.\n"
+    )
+
+
+def test_the_answer_is_remembered_for_a_while_then_probed_again(online, env_file, memory, monkeypatch):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        env_file.write_text(f"OPENAI_BASE_URL=http://127.0.0.1:{port}/v1\nOPENAI_API_KEY=anything\n")
+        assert provider_settings("openai", quiet=True).offline  # not listening yet: refused
+        listener.listen()
+        assert provider_settings("openai", quiet=True).offline  # remembered: not probed again
+        monkeypatch.setattr(providers, "UNREACHABLE_REMEMBERED_SECONDS", 0.0)
+        settings = provider_settings("openai", quiet=True)  # forgotten: probed, and it answers
+        assert not settings.offline and settings.base_url == f"http://127.0.0.1:{port}/v1"
+
+
+def test_a_name_that_cannot_be_looked_up_falls_back(online, env_file, memory, capsys):
+    env_file.write_text("OPENAI_BASE_URL=http://no-such-host.invalid/v1\nOPENAI_API_KEY=anything\n")
+    assert provider_settings("openai").offline
+    assert "cannot be reached (the name no-such-host.invalid could not be looked up" in capsys.readouterr().out
+
+
+def test_a_proxy_is_probed_instead_of_the_provider(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert providers._address("https://api.openai.com/v1") == ("proxy.example", 3128)
+    monkeypatch.delenv("HTTPS_PROXY")
+    monkeypatch.delenv("https_proxy", raising=False)
+    assert providers._address("https://api.openai.com/v1") == ("api.openai.com", 443)

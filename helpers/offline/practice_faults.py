@@ -20,6 +20,7 @@ HEADER = b"x-practice-fail"
 PRACTICE_FAILURE_MARK = b"x-practice-failure"  # on our answer, so the guard passes it on unchanged
 ALLOWED_STATUSES = {408, 409, 429, 500, 502, 503, 504}
 _REMEMBERED_IDS = 1000
+RETRY_AFTER_SECONDS = 1
 
 _BODIES = {
     429: ("Rate limit reached (practice failure requested with X-Practice-Fail).", "requests", "rate_limit_exceeded"),
@@ -133,5 +134,8 @@ async def _send_error(send, status: int, error: tuple[str, str, str | None]) -> 
         (b"content-length", str(len(data)).encode()),
         (PRACTICE_FAILURE_MARK, b"1"),
     ]
+    if status == 429 and type_ != "insufficient_quota":  # a rate limit says when to try again (the SDK waits
+        # that long); a billing error does not, since waiting never helps
+        headers.append((b"retry-after", str(RETRY_AFTER_SECONDS).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})

@@ -1,0 +1,86 @@
+"""Set-up in Google Colab: the first code cell of every lesson calls `set_up(provider)`.
+
+Runs before the course's packages are installed, so it needs only the standard library.
+Once per runtime, it installs the lessons' packages (`requirements-lessons.txt`, no
+compiler, well under a minute). The offline practice model (`requirements-offline.txt`,
+which compiles llama.cpp: about 5 minutes) is built only when the lesson needs it: when
+Colab's secrets hold no key for the lesson's provider. It then builds in the background,
+and the cells that need it wait, showing progress. With a key, it is not installed; if a
+cell needs it after all, that cell builds it then (see offline_build.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from . import catalog
+
+COURSE = Path(__file__).resolve().parent.parent
+DONE_DIR = Path("/content/.chat-course")  # /content is new in every Colab runtime
+LESSONS_SECONDS = 30  # measured: requirements-lessons.txt into a fresh Python, from PyPI
+OFFLINE_MINUTES = 5  # compiling llama.cpp on Colab's 2 cores
+
+
+def colab_secret(name: str) -> str | None:
+    """The value of Colab secret `name`, or None (absent, or this notebook has no access)."""
+    try:
+        from google.colab import userdata
+
+        return userdata.get(name) or None
+    except Exception:  # SecretNotFoundError, NotebookAccessError, not in Colab
+        return None
+
+
+def _pip_install(requirements: Path) -> int:
+    return subprocess.call([sys.executable, "-m", "pip", "install", "--quiet", "-r", str(requirements)])
+
+
+def _start_offline_build() -> int:
+    return subprocess.call([sys.executable, "-m", "helpers.offline_build", "start"], cwd=COURSE)
+
+
+def set_up(
+    provider: str = "openai",
+    *,
+    secret: Callable[[str], str | None] = colab_secret,
+    pip_install: Callable[[Path], int] = _pip_install,
+    start_offline_build: Callable[[], int] = _start_offline_build,
+    done_dir: Path = DONE_DIR,
+) -> None:
+    """Install what a lesson about `provider` needs in this runtime, saying what and how long."""
+    done_dir.mkdir(parents=True, exist_ok=True)
+    lessons_done = done_dir / "lessons-installed"
+    if lessons_done.exists():
+        print("The lessons' packages are installed in this runtime already.")
+    else:
+        print(
+            f"Installing the lessons' packages (requirements-lessons.txt, about {LESSONS_SECONDS} s, once per runtime)."
+        )
+        if pip_install(COURSE / "requirements-lessons.txt") != 0:
+            raise RuntimeError("pip could not install requirements-lessons.txt: run this cell again.")
+        lessons_done.touch()
+        importlib.invalidate_caches()  # so this kernel finds what pip just installed
+
+    keys = catalog.PROVIDERS[provider].key_vars
+    found = next((name for name in keys if secret(name)), None)
+    if found:
+        print(
+            f"{found} is in Colab's secrets, so the offline practice model is not installed. "
+            f"If a cell needs it after all, that cell builds it (about {OFFLINE_MINUTES} minutes)."
+        )
+        return
+    reason = f"No {' or '.join(keys)} in Colab's secrets" if keys else "Colab has no Ollama"
+    if (done_dir / "offline-started").exists():
+        print(f"{reason}: the offline practice model is built, or building, in this runtime already.")
+        return
+    print(
+        f"{reason}: building the offline practice model in the background (it compiles llama.cpp: "
+        f"about {OFFLINE_MINUTES} minutes, once per runtime). Cells that need it wait and show progress."
+    )
+    if start_offline_build() != 0:
+        raise RuntimeError("The offline model's build could not start: run this cell again.")
+    (done_dir / "offline-started").touch()

@@ -1,0 +1,69 @@
+"""create_app: llama-cpp-python's app for the offline model, wrapped in the layers that make it answer like OpenAI.
+
+CHAT_TUTORIAL_DEFAULT_SEED, if set (to an integer) in the server's environment,
+is the seed of every chat completion or Responses request that names none, so
+that notebook recordings come out the same on every run. A request's own `seed`
+wins. Unset (the default), a request without a seed is sampled afresh each time,
+as OpenAI does. The shared server reads it when it starts: stop it after
+changing the variable.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .. import catalog
+from .guard import OpenAIStyleGuard
+from .practice_faults import PracticeFaults
+from .tokens import TokenCounter
+
+DEFAULT_SEED_VAR = "CHAT_TUTORIAL_DEFAULT_SEED"
+LOGPROBS_ALIAS_SUFFIX = "@logprobs"  # the same model loaded with logits for every token, used only for logprobs
+
+
+def default_seed() -> int | None:
+    """The seed from CHAT_TUTORIAL_DEFAULT_SEED, None if unset; a clear error if it is not an integer."""
+    value = os.environ.get(DEFAULT_SEED_VAR, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{DEFAULT_SEED_VAR} must be an integer, not {value!r}.") from None
+
+
+def create_app(model_path: str, api_key: str | None, threads: int | None = None, health: dict | None = None):
+    """llama-cpp-python's FastAPI app for the model file `model_path`, wrapped in OpenAIStyleGuard."""
+    from llama_cpp.server.app import create_app as create_llama_app
+    from llama_cpp.server.settings import ModelSettings, ServerSettings
+
+    seed = default_seed()
+    threads = threads or os.cpu_count() or 1
+    model_settings = ModelSettings(
+        model=model_path,
+        model_alias=catalog.OFFLINE_MODEL,
+        n_ctx=catalog.OFFLINE_CONTEXT_TOKENS,
+        n_threads=threads,
+        n_threads_batch=threads,
+        logits_all=False,  # the server's default (True) computes logits nobody asked for
+        verbose=False,
+    )
+    # logprobs need the logits of every token, which slow every reply down: a second
+    # alias of the same file keeps them, and llama-cpp-python loads it only for a request
+    # with logprobs (swapping back, in a fraction of a second, on the next other request).
+    logprobs_alias = catalog.OFFLINE_MODEL + LOGPROBS_ALIAS_SUFFIX
+    logprobs_settings = model_settings.model_copy(update={"model_alias": logprobs_alias, "logits_all": True})
+    # llama-cpp-python cuts a streamed reply short (no finish_reason) as soon as another
+    # request waits for the model; with one server per class, every request must finish.
+    server_settings = ServerSettings(interrupt_requests=False)
+    app = create_llama_app(server_settings=server_settings, model_settings=[model_settings, logprobs_settings])
+    return OpenAIStyleGuard(
+        PracticeFaults(app),  # X-Practice-Fail: 429 and 5xx on request, for lesson 9
+        api_key=api_key,
+        model=catalog.OFFLINE_MODEL,
+        context_tokens=catalog.OFFLINE_CONTEXT_TOKENS,
+        counter=TokenCounter(model_path),
+        logprobs_model=logprobs_alias,
+        default_seed=seed,
+        health=health,
+    )

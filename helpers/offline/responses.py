@@ -1,0 +1,249 @@
+"""The Responses API (`POST /v1/responses`), its basic part, translated to and from chat completions.
+
+A request's `input` (a string, or messages and function-call items),
+`instructions`, `max_output_tokens`, `temperature`, `top_p`, function `tools`,
+`tool_choice` and `stream` become a chat completion request, served by the same
+guard as /v1/chat/completions; its reply becomes a Response object (`output`
+items, `output_text` parts, `usage` with input and output tokens). A streamed
+request gets the documented event sequence (response.created ... response.completed);
+the events are written once the reply is finished.
+
+What needs OpenAI's side cannot work offline and gets a clear 400: stored state
+(`previous_response_id`, `conversation`, `background`, stored prompts) and
+built-in tools (web search, file search, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from . import shapes, spec
+from .errors import invalid_request, send_json
+
+_UNSUPPORTED = {
+    "previous_response_id": "stored responses",
+    "conversation": "stored conversations",
+    "prompt": "stored prompts",
+    "background": "background responses",
+}
+_EVENT_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-store")]
+
+
+def _offline_only(what: str, param: str) -> dict:
+    message = (
+        f"The offline practice server cannot serve {what} ('{param}'): it keeps nothing between requests. "
+        "Send the whole conversation in 'input' instead."
+    )
+    return invalid_request(message, param, "unsupported_parameter")
+
+
+async def serve(guard, scope, receive, send, raw: bytes):
+    status, problem, request = guard.parse_body(raw)
+    if not problem:
+        status, problem = check(request, guard.model)
+    if not problem:
+        body = to_chat(request)
+        status, problem, body = guard.check_chat_body("/v1/chat/completions", body)
+    if problem:
+        if problem["error"]["param"] == "max_completion_tokens":
+            problem["error"]["param"] = "max_output_tokens"
+        return await send_json(send, status, problem)
+
+    async def answer(reply: dict):
+        response = from_chat(reply, request)
+        if not request.get("stream"):
+            return await send_json(send, 200, response)
+        await send({"type": "http.response.start", "status": 200, "headers": _EVENT_HEADERS})
+        await send({"type": "http.response.body", "body": b"".join(_event(e) for e in stream_events(response))})
+
+    return await guard.chat(scope, receive, send, body, reply_sink=answer)
+
+
+def check(request: dict, model: str):
+    if request.get("model") and request["model"] != model:
+        message = (
+            f"The model `{request['model']}` does not exist or you do not have access to it. "
+            f"This offline server serves only `{model}`."
+        )
+        return 404, invalid_request(message, "model", "model_not_found")
+    status, problem = spec.check("responses", request)
+    if problem:
+        return status, problem
+    for param, what in _UNSUPPORTED.items():
+        if request.get(param):
+            return 400, _offline_only(what, param)
+    for index, tool in enumerate(request.get("tools") or []):
+        if tool.get("type") != "function":
+            message = (
+                f"The offline practice server has no built-in tool '{tool.get('type')}': "
+                "only tools of type 'function' work offline."
+            )
+            return 400, invalid_request(message, f"tools[{index}].type", "unsupported_value")
+    items = request.get("input")
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        kind = item.get("type", "message")
+        if kind not in ("message", "function_call", "function_call_output"):
+            message = "The offline practice server reads input items of type 'message', 'function_call' and "
+            message += f"'function_call_output', not {kind!r}."
+            return 400, invalid_request(message, f"input[{index}].type", "unsupported_value")
+        if kind == "message" and isinstance(item.get("content"), list):
+            for number, part in enumerate(item["content"]):
+                if part.get("type") not in ("input_text", "output_text"):
+                    message = "This offline model reads text only: send parts of type 'input_text', "
+                    message += f"not {part.get('type')!r}."
+                    return 400, invalid_request(message, f"input[{index}].content[{number}].type", "unsupported_value")
+    return 200, None
+
+
+def to_chat(request: dict) -> dict:
+    """The chat completion request that answers `request`."""
+    messages = []
+    if request.get("instructions"):
+        messages.append({"role": "developer", "content": request["instructions"]})
+    items = request.get("input")
+    if isinstance(items, str):
+        items = [{"role": "user", "content": items}]
+    for item in items or []:
+        kind = item.get("type", "message")
+        if kind == "message":
+            content = item["content"]
+            if isinstance(content, list):
+                content = "\n".join(part["text"] for part in content)
+            messages.append({"role": item["role"], "content": content})
+        elif kind == "function_call":
+            call = {"id": item["call_id"], "type": "function"}
+            call["function"] = {"name": item["name"], "arguments": item["arguments"]}
+            if messages and messages[-1]["role"] == "assistant" and messages[-1].get("tool_calls"):
+                messages[-1]["tool_calls"].append(call)
+            else:
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        else:
+            messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": str(item["output"])})
+    body = {"model": request["model"], "messages": messages}
+    for name, chat_name in [
+        ("max_output_tokens", "max_completion_tokens"),
+        ("temperature", "temperature"),
+        ("top_p", "top_p"),
+        ("parallel_tool_calls", "parallel_tool_calls"),
+        ("seed", "seed"),
+    ]:
+        if request.get(name) is not None:
+            body[chat_name] = request[name]
+    if request.get("tools"):
+        body["tools"] = [
+            {"type": "function", "function": {k: tool[k] for k in ("name", "description", "parameters") if k in tool}}
+            for tool in request["tools"]
+        ]
+        choice = request.get("tool_choice")
+        if isinstance(choice, dict):
+            body["tool_choice"] = {"type": "function", "function": {"name": choice["name"]}}
+        elif choice is not None:
+            body["tool_choice"] = choice
+    return body
+
+
+def from_chat(reply: dict, request: dict) -> dict:
+    """The Response object for a finished chat completion."""
+    choice = reply["choices"][0]
+    message = choice["message"]
+    output = []
+    if message.get("content") is not None:
+        part = {"type": "output_text", "text": message["content"], "annotations": [], "logprobs": []}
+        output.append(
+            {
+                "type": "message",
+                "id": f"msg_{secrets.token_hex(24)}",
+                "status": "completed",
+                "role": "assistant",
+                "content": [part],
+            }
+        )
+    for call in message.get("tool_calls") or []:
+        output.append(
+            {
+                "type": "function_call",
+                "id": f"fc_{secrets.token_hex(24)}",
+                "call_id": call["id"],
+                "name": call["function"]["name"],
+                "arguments": call["function"]["arguments"],
+                "status": "completed",
+            }
+        )
+    cut = choice["finish_reason"] == "length"
+    usage = reply["usage"]
+    tools = [  # as OpenAI echoes them: every field, strict by default
+        {"description": None, "parameters": None, "strict": True, **tool} for tool in request.get("tools") or []
+    ]
+    return {
+        "id": f"resp_{secrets.token_hex(24)}",
+        "object": "response",
+        "created_at": reply["created"],
+        "status": "incomplete" if cut else "completed",
+        "background": False,
+        "error": None,
+        "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
+        "instructions": request.get("instructions"),
+        "max_output_tokens": request.get("max_output_tokens"),
+        "max_tool_calls": None,
+        "model": reply["model"],
+        "output": output,
+        "parallel_tool_calls": request.get("parallel_tool_calls", True),
+        "previous_response_id": None,
+        "reasoning": {"effort": None, "summary": None},
+        "service_tier": shapes.SERVICE_TIER,
+        "store": False,  # nothing is kept offline
+        "temperature": request.get("temperature", 1.0),
+        "text": {"format": {"type": "text"}},
+        "tool_choice": request.get("tool_choice", "auto"),
+        "tools": tools,
+        "top_logprobs": 0,
+        "top_p": request.get("top_p", 1.0),
+        "truncation": "disabled",
+        "usage": {
+            "input_tokens": usage["prompt_tokens"],
+            "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+            "output_tokens": usage["completion_tokens"],
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": usage["total_tokens"],
+        },
+        "metadata": request.get("metadata") or {},
+    }
+
+
+def stream_events(response: dict) -> list[dict]:
+    """The events OpenAI streams for `response`, in the documented order, numbered."""
+    start = {key: value for key, value in response.items() if key != "usage"}
+    start.update(status="in_progress", output=[], incomplete_details=None)
+    events = [{"type": "response.created", "response": start}, {"type": "response.in_progress", "response": start}]
+    for index, item in enumerate(response["output"]):
+        opened = dict(item, status="in_progress")
+        if item["type"] == "message":
+            opened["content"] = []
+        elif item["type"] == "function_call":
+            opened["arguments"] = ""
+        events.append({"type": "response.output_item.added", "output_index": index, "item": opened})
+        if item["type"] == "message":
+            part = item["content"][0]
+            where = {"item_id": item["id"], "output_index": index, "content_index": 0}
+            events.append(dict(where, type="response.content_part.added", part=dict(part, text="")))
+            for piece in shapes.text_pieces(part["text"]):
+                events.append(dict(where, type="response.output_text.delta", delta=piece, logprobs=[]))
+            events.append(dict(where, type="response.output_text.done", text=part["text"], logprobs=[]))
+            events.append(dict(where, type="response.content_part.done", part=part))
+        else:
+            where = {"item_id": item["id"], "output_index": index}
+            for piece in shapes.text_pieces(item["arguments"]):
+                events.append(dict(where, type="response.function_call_arguments.delta", delta=piece))
+            done = dict(where, type="response.function_call_arguments.done", name=item["name"])
+            events.append(dict(done, arguments=item["arguments"]))
+        events.append({"type": "response.output_item.done", "output_index": index, "item": item})
+    finished = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
+    events.append({"type": finished, "response": response})
+    for number, event in enumerate(events):
+        event["sequence_number"] = number
+    return events
+
+
+def _event(event: dict) -> bytes:
+    return f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()

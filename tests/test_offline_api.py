@@ -1,0 +1,344 @@
+"""helpers/offline/: the offline server answers like OpenAI for what a learner's code meets.
+
+Tools, logprobs, n, usage in streams, the model routes, request ids, the Responses
+API and the default seed, each through the openai SDK against the real model.
+Response shapes against OpenAI's specification are in test_offline_shapes.py,
+refused requests in test_offline_validation.py.
+"""
+
+import json
+
+import openai
+import pytest
+import requests
+
+from helpers import catalog, local_server
+from helpers.offline.app import DEFAULT_SEED_VAR
+
+pytestmark = pytest.mark.server
+
+MODEL = catalog.OFFLINE_MODEL
+QUESTION = [{"role": "user", "content": "What is the weather in Paris?"}]
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather in a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+            "required": ["city", "unit"],
+        },
+    },
+}
+TIME = {
+    "type": "function",
+    "function": {
+        "name": "get_time",
+        "description": "Get the current time in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def server():
+    return local_server.start()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0, timeout=120)
+
+
+def _valid_call(call, tool):
+    import jsonschema
+
+    assert call.type == "function" and call.id.startswith("call_")
+    assert call.function.name == tool["function"]["name"]
+    jsonschema.validate(json.loads(call.function.arguments), tool["function"]["parameters"])
+
+
+# --- Tools ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("choice", ["required", {"type": "function", "function": {"name": "get_weather"}}])
+def test_a_required_or_named_tool_is_called_with_arguments_that_fit_its_schema(client, choice):
+    reply = client.chat.completions.create(
+        model=MODEL, messages=QUESTION, tools=[WEATHER, TIME], tool_choice=choice, max_completion_tokens=150, seed=1
+    )
+    message = reply.choices[0].message
+    assert reply.choices[0].finish_reason == "tool_calls"
+    assert message.content is None and message.tool_calls
+    tools = {"get_weather": WEATHER, "get_time": TIME}
+    for call in message.tool_calls:
+        _valid_call(call, tools[call.function.name])
+    if isinstance(choice, dict):
+        assert {call.function.name for call in message.tool_calls} == {"get_weather"}
+
+
+def test_the_tools_reach_the_prompt(client):
+    plain = client.chat.completions.create(model=MODEL, messages=QUESTION, max_completion_tokens=1)
+    offered = client.chat.completions.create(
+        model=MODEL, messages=QUESTION, tools=[WEATHER], tool_choice="none", max_completion_tokens=1
+    )
+    called = client.chat.completions.create(
+        model=MODEL, messages=QUESTION, tools=[WEATHER], tool_choice="auto", max_completion_tokens=40, seed=1
+    )
+    assert offered.usage.prompt_tokens == plain.usage.prompt_tokens  # "none": text only, as OpenAI
+    assert called.usage.prompt_tokens > plain.usage.prompt_tokens + 30
+    assert offered.choices[0].message.tool_calls is None
+
+
+def test_auto_calls_the_tool_for_a_request_that_needs_it(client):
+    reply = client.chat.completions.create(
+        model=MODEL, messages=QUESTION, tools=[WEATHER], max_completion_tokens=60, seed=3
+    )
+    assert reply.choices[0].finish_reason == "tool_calls"
+    _valid_call(reply.choices[0].message.tool_calls[0], WEATHER)
+
+
+def test_a_call_cut_short_by_max_tokens_keeps_the_complete_calls():
+    from helpers.offline.tools import finish_choice
+
+    text = '<tool_call>[{"name": "f", "arguments": {"a": 1}}, {"name": "g", "argu'
+    choice = finish_choice({"message": {"role": "assistant", "content": text}, "finish_reason": "length"})
+    assert [call["function"]["name"] for call in choice["message"]["tool_calls"]] == ["f"]
+    assert choice["finish_reason"] == "length" and choice["message"]["content"] is None
+
+
+def test_parallel_tool_calls_false_gives_one_call(client):
+    reply = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Weather and time in Paris, Rome and Oslo?"}],
+        tools=[WEATHER, TIME],
+        tool_choice="required",
+        parallel_tool_calls=False,
+        max_completion_tokens=80,
+        seed=2,
+    )
+    assert len(reply.choices[0].message.tool_calls) == 1
+
+
+def test_the_round_trip_with_a_tool_result_ends_in_text(client):
+    first = client.chat.completions.create(
+        model=MODEL, messages=QUESTION, tools=[WEATHER], tool_choice="required", max_completion_tokens=60, seed=1
+    )
+    call = first.choices[0].message.tool_calls[0]
+    messages = [
+        *QUESTION,
+        {"role": "assistant", "content": None, "tool_calls": [call.model_dump()]},
+        {"role": "tool", "tool_call_id": call.id, "content": json.dumps({"temperature": 18, "sky": "sunny"})},
+    ]
+    second = client.chat.completions.create(
+        model=MODEL, messages=messages, tools=[WEATHER], max_completion_tokens=30, seed=1
+    )
+    assert second.choices[0].message.tool_calls is None
+    assert second.choices[0].message.content.strip()
+    assert not second.choices[0].message.content.startswith("message:")
+    assert second.usage.prompt_tokens > first.usage.prompt_tokens  # the call and its result are in the prompt
+
+
+def test_a_streamed_tool_call_is_assembled_by_the_sdks_stream_helper(client):
+    with client.chat.completions.stream(
+        model=MODEL, messages=QUESTION, tools=[WEATHER], tool_choice="required", max_completion_tokens=60, seed=1
+    ) as stream:
+        chunks = [event.chunk for event in stream if event.type == "chunk"]
+        final = stream.get_final_completion()
+    call = final.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather"  # not "get_weatherget_weather..."
+    _valid_call(call, WEATHER)
+    deltas = [c.choices[0].delta.tool_calls[0] for c in chunks if c.choices and c.choices[0].delta.tool_calls]
+    assert sum(1 for d in deltas if d.id) == 1 and sum(1 for d in deltas if d.function.name) == 1
+    assert len(deltas) > 2  # the arguments come in pieces
+    assert final.choices[0].finish_reason == "tool_calls"
+
+
+# --- logprobs, n, usage ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("top", [None, 0, 3])
+def test_logprobs_and_top_logprobs(client, top):
+    extra = {} if top is None else {"top_logprobs": top}
+    reply = client.chat.completions.create(
+        model=MODEL, messages=QUESTION, max_completion_tokens=4, logprobs=True, seed=1, **extra
+    )
+    entries = reply.choices[0].logprobs.content
+    assert len(entries) == reply.usage.completion_tokens
+    assert "".join(entry.token for entry in entries) == reply.choices[0].message.content
+    for entry in entries:
+        assert entry.logprob <= 0 and bytes(entry.bytes).decode() == entry.token
+        assert len(entry.top_logprobs) == (top or 0)
+        assert [alt.logprob for alt in entry.top_logprobs] == sorted(
+            (alt.logprob for alt in entry.top_logprobs), reverse=True
+        )
+
+
+def test_logprobs_stream_one_token_a_chunk(client):
+    stream = client.chat.completions.create(
+        model=MODEL, messages=QUESTION, max_completion_tokens=4, logprobs=True, top_logprobs=2, stream=True, seed=1
+    )
+    entries = [e for c in stream if c.choices and c.choices[0].logprobs for e in c.choices[0].logprobs.content]
+    assert len(entries) == 4 and all(len(e.top_logprobs) == 2 for e in entries)
+
+
+def test_n_gives_that_many_choices(client):
+    reply = client.chat.completions.create(model=MODEL, messages=QUESTION, n=3, max_completion_tokens=6, seed=5)
+    assert [choice.index for choice in reply.choices] == [0, 1, 2]
+    assert len({choice.message.content for choice in reply.choices}) > 1
+    single = client.chat.completions.create(model=MODEL, messages=QUESTION, max_completion_tokens=1)
+    assert reply.usage.prompt_tokens == single.usage.prompt_tokens  # the prompt counts once, as OpenAI bills it
+    assert reply.usage.completion_tokens > 6
+
+
+def test_n_streams_every_choice(client):
+    stream = client.chat.completions.create(
+        model=MODEL, messages=QUESTION, n=2, max_completion_tokens=4, stream=True, seed=5
+    )
+    finished = {c.choices[0].index for c in stream if c.choices and c.choices[0].finish_reason}
+    assert finished == {0, 1}
+
+
+def test_a_stream_ends_with_usage_when_asked_and_it_matches_the_unstreamed_count(client):
+    request = {"model": MODEL, "messages": QUESTION, "max_completion_tokens": 12, "seed": 4, "temperature": 0}
+    whole = client.chat.completions.create(**request)
+    chunks = list(client.chat.completions.create(**request, stream=True, stream_options={"include_usage": True}))
+    last = chunks[-1]
+    assert last.choices == [] and last.usage is not None
+    assert all(chunk.usage is None for chunk in chunks[:-1])
+    assert (last.usage.prompt_tokens, last.usage.completion_tokens) == (
+        whole.usage.prompt_tokens,
+        whole.usage.completion_tokens,
+    )
+    assert last.usage.prompt_tokens_details.cached_tokens == 0
+    plain = list(client.chat.completions.create(**request, stream=True))
+    assert all(chunk.usage is None for chunk in plain) and plain[-1].choices
+
+
+def test_replies_carry_refusal_usage_details_and_a_fingerprint(client):
+    reply = client.chat.completions.create(model=MODEL, messages=QUESTION, max_completion_tokens=2)
+    assert reply.choices[0].message.refusal is None
+    assert reply.usage.prompt_tokens_details.cached_tokens == 0
+    assert reply.usage.completion_tokens_details.reasoning_tokens == 0
+    assert reply.system_fingerprint.startswith("fp_")
+
+
+# --- Routes and headers ------------------------------------------------------------------
+
+
+def test_a_model_is_retrieved_by_id_and_an_unknown_one_is_a_404(client):
+    assert client.models.retrieve(MODEL).id == MODEL
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.models.retrieve("gpt-5-nano")
+    assert caught.value.code == "model_not_found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("get", "/models", None, 200),
+        ("get", "/models/nope", None, 404),
+        ("post", "/chat/completions", {"model": MODEL}, 400),
+        ("post", "/chat/completion", {}, 404),
+        ("post", "/chat/completions", {"model": MODEL, "messages": QUESTION, "max_completion_tokens": 1}, 200),
+    ],
+)
+def test_every_answer_has_a_request_id(server, method, path, body, status):
+    headers = {"Authorization": f"Bearer {server.api_key}"}
+    response = requests.request(method, server.base_url + path, json=body, headers=headers, timeout=60)
+    assert response.status_code == status
+    assert response.headers.get("x-request-id")
+
+
+def test_a_practice_429_says_when_to_retry(client):
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.chat.completions.create(
+            model=MODEL, messages=QUESTION, extra_headers={"X-Practice-Fail": "429"}, max_completion_tokens=1
+        )
+    assert caught.value.response.headers.get("retry-after") == "1"
+    assert caught.value.response.headers.get("x-request-id")
+    with pytest.raises(openai.RateLimitError) as billing:
+        client.chat.completions.create(
+            model=MODEL,
+            messages=QUESTION,
+            extra_headers={"X-Practice-Fail": "429; code=credit_balance_exhausted"},
+            max_completion_tokens=1,
+        )
+    assert "retry-after" not in billing.value.response.headers
+
+
+# --- The Responses API --------------------------------------------------------------------
+
+
+def test_responses_create_answers_with_text_and_usage(client):
+    response = client.responses.create(
+        model=MODEL, instructions="Answer briefly.", input="Say hello.", max_output_tokens=16, temperature=0
+    )
+    assert response.object == "response" and response.status in ("completed", "incomplete")
+    assert response.output_text.strip()
+    assert response.usage.output_tokens <= 16 and response.usage.input_tokens > 5
+
+
+def test_responses_stream_the_documented_events(client):
+    events = list(client.responses.create(model=MODEL, input="Say hello.", max_output_tokens=16, stream=True))
+    kinds = [event.type for event in events]
+    assert kinds[:2] == ["response.created", "response.in_progress"]
+    assert kinds[-1] in ("response.completed", "response.incomplete")
+    assert "response.output_text.delta" in kinds and "response.output_item.done" in kinds
+    text = "".join(event.delta for event in events if event.type == "response.output_text.delta")
+    assert text == events[-1].response.output_text
+    assert [event.sequence_number for event in events] == list(range(len(events)))
+
+
+def test_responses_call_a_function_tool_and_read_its_output(client):
+    tool = {"type": "function", **WEATHER["function"]}
+    first = client.responses.create(
+        model=MODEL, input="What is the weather in Paris?", tools=[tool], tool_choice="required", max_output_tokens=60
+    )
+    call = next(item for item in first.output if item.type == "function_call")
+    assert call.name == "get_weather" and json.loads(call.arguments)["city"]
+    second = client.responses.create(
+        model=MODEL,
+        input=[
+            {"role": "user", "content": "What is the weather in Paris?"},
+            {"type": "function_call", "call_id": call.call_id, "name": call.name, "arguments": call.arguments},
+            {"type": "function_call_output", "call_id": call.call_id, "output": '{"temperature": 18}'},
+        ],
+        tools=[tool],
+        max_output_tokens=30,
+    )
+    assert second.output_text.strip()
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"previous_response_id": "resp_123"}, "previous_response_id"),
+        ({"tools": [{"type": "web_search"}]}, "tools[0].type"),
+        ({"temperature": 5}, "temperature"),
+        ({"extra_body": {"bogus": 1}}, "bogus"),
+    ],
+)
+def test_responses_refuse_what_needs_openai_with_a_clear_400(client, extra, param):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, input="hi", **extra)
+    assert caught.value.param == param
+
+
+# --- CHAT_TUTORIAL_DEFAULT_SEED ------------------------------------------------------------
+
+
+def test_the_default_seed_makes_requests_without_a_seed_repeatable(private_server, monkeypatch):
+    monkeypatch.setenv(DEFAULT_SEED_VAR, "7")
+    server = local_server.start()
+    client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0, timeout=120)
+    request = {"model": MODEL, "messages": [{"role": "user", "content": "Name a fish."}], "max_completion_tokens": 24}
+    first, second = (client.chat.completions.create(**request, temperature=1.5) for _ in range(2))
+    assert first.choices[0].message.content == second.choices[0].message.content
+    answers = [
+        client.responses.create(model=MODEL, input="Name a fish.", max_output_tokens=24, temperature=1.5)
+        for _ in range(2)
+    ]
+    assert answers[0].output_text == answers[1].output_text
+    seeded = client.chat.completions.create(**request, temperature=1.5, seed=8)  # a request's own seed wins
+    assert seeded.choices[0].message.content != first.choices[0].message.content
