@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .practice import practice_server
+from . import practice
 from .registry import exercise
 
 _QUESTIONS_11 = [
@@ -85,7 +85,7 @@ def _check_ask_all(answer) -> str | None:
 
     if not inspect.iscoroutinefunction(answer):
         return "define ask_all with `async def`, so that it can await the requests."
-    server = practice_server()
+    server = practice.practice_server()
     limit = 2
     log = {"now": 0, "most": 0, "replies": {}}
 
