@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -271,7 +272,8 @@ def test_lesson_3_runs_against_a_provider_given_only_by_settings(fresh, tmp_path
     assert not _errors(notebook), "\n".join(_errors(notebook))
     everything = "\n".join(_text(cell) for cell in notebook.cells if cell.cell_type == "code")
     assert "Using the offline practice model" not in everything  # the provider answered, not a stand-in
-    assert f"chat.completion | {catalog.OFFLINE_MODEL}" in everything
+    assert "ChatCompletion" in everything
+    assert re.search(rf"^model:\s+{re.escape(catalog.OFFLINE_MODEL)}$", everything, flags=re.M), everything
 
 
 def test_a_build_without_a_compiler_fails_in_one_line_with_its_cause(fresh):
