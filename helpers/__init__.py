@@ -11,7 +11,7 @@ read in one sitting:
 - providers: provider_settings, make_client (with the offline fallback)
 - local_server: the offline practice server's processes (start, stop, status)
 - offline/: what that server runs: llama-cpp-python's app with OpenAI's manners,
-  and failures on request (X-Practice-Fail) for lesson 9
+  and failures on request (X-Practice-Fail) for lesson 10
 - offline_build: installing the offline model (in the background for `make lab`)
 - colab: the set-up cell of every lesson, in Google Colab
 - exercises: the checkers behind each lesson's "Your turn"

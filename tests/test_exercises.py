@@ -169,8 +169,8 @@ CASES = {
         ),
     ),
     "8.2": (lambda: solution("08").book_format, lambda: {"type": "json_object"}),
-    "9.1": (
-        lambda: solution("09").should_retry,
+    "10.1": (
+        lambda: solution("10").should_retry,
         # retries every 429, billing errors included
         lambda: (
             lambda error: (
@@ -179,16 +179,16 @@ CASES = {
             )
         ),
     ),
-    "9.2": (
-        lambda: solution("09").conversation_cost,
+    "10.2": (
+        lambda: solution("10").conversation_cost,
         lambda: lambda usages, model: sum(u.prompt_tokens + u.completion_tokens for u in usages) / 1_000_000,
     ),
     # Measures once, whatever `runs` says.
-    "10.2": (lambda: solution("10").median_seconds, lambda: median_of_one),
+    "15.2": (lambda: solution("15").median_seconds, lambda: median_of_one),
     # Retries every exception, a wrong key included.
-    "9.3": (lambda: solution("09").patient_ask, lambda: retry_everything),
-    "9.2 without the cache": (
-        lambda: solution("09").conversation_cost,
+    "10.3": (lambda: solution("10").patient_ask, lambda: retry_everything),
+    "10.2 without the cache": (
+        lambda: solution("10").conversation_cost,
         lambda: (
             lambda usages, model: (
                 sum(
@@ -199,15 +199,15 @@ CASES = {
             )
         ),
     ),
-    "10.1": (
-        lambda: solution("10").cheapest,
+    "15.1": (
+        lambda: solution("15").cheapest,
         lambda: lambda rows: min(rows, key=lambda r: r["dollars"] or 0)["model"] if rows else None,
     ),
-    "11.1": (lambda: solution("11").ask_all, lambda: ask_all_one_by_one),
-    "11.1 without a limit": (lambda: solution("11").ask_all, lambda: ask_all_unbounded),
-    "11.1 in the order they finish": (lambda: solution("11").ask_all, lambda: ask_all_as_they_finish),
-    "11.1 not async": (
-        lambda: solution("11").ask_all,
+    "13.1": (lambda: solution("13").ask_all, lambda: ask_all_one_by_one),
+    "13.1 without a limit": (lambda: solution("13").ask_all, lambda: ask_all_unbounded),
+    "13.1 in the order they finish": (lambda: solution("13").ask_all, lambda: ask_all_as_they_finish),
+    "13.1 not async": (
+        lambda: solution("13").ask_all,
         lambda: lambda client, model, questions, limit: [question for question in questions],
     ),
 }

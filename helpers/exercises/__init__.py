@@ -16,9 +16,9 @@ from . import (
     lesson06,
     lesson07,
     lesson08,
-    lesson09,
     lesson10,
-    lesson11,
+    lesson13,
+    lesson15,
 )
 from .lesson01 import BROKEN_ENV_LINE, MADE_UP_KEY
 from .registry import check, evaluate, exercise, exercise_ids, makes_request
@@ -39,7 +39,7 @@ __all__ = [
     "lesson06",
     "lesson07",
     "lesson08",
-    "lesson09",
     "lesson10",
-    "lesson11",
+    "lesson13",
+    "lesson15",
 ]

@@ -12,7 +12,7 @@
 - tokens: token counts for streamed replies (stream_options.include_usage)
 - responses: POST /v1/responses, translated to and from chat completions
 - errors: OpenAI's error body
-- practice_faults: failures on request (X-Practice-Fail), for lesson 9
+- practice_faults: failures on request (X-Practice-Fail), for lesson 10
 """
 
 from .app import create_app

@@ -58,7 +58,7 @@ def create_app(model_path: str, api_key: str | None, threads: int | None = None,
     server_settings = ServerSettings(interrupt_requests=False)
     app = create_llama_app(server_settings=server_settings, model_settings=[model_settings, logprobs_settings])
     return OpenAIStyleGuard(
-        PracticeFaults(app),  # X-Practice-Fail: 429 and 5xx on request, for lesson 9
+        PracticeFaults(app),  # X-Practice-Fail: 429 and 5xx on request, for lesson 10
         api_key=api_key,
         model=catalog.OFFLINE_MODEL,
         context_tokens=catalog.OFFLINE_CONTEXT_TOKENS,

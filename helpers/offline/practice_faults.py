@@ -1,4 +1,4 @@
-"""Failures on request, so that lesson 9 can show 429 and 5xx errors and retries for real.
+"""Failures on request, so that lesson 10 can show 429 and 5xx errors and retries for real.
 
 A request to the offline practice server that carries the header
 

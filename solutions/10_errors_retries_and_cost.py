@@ -1,4 +1,4 @@
-"""Lesson 9, worked solutions."""
+"""Lesson 10, worked solutions."""
 
 import openai
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -6,7 +6,7 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_
 from helpers import catalog
 
 
-# Exercise 9.1
+# Exercise 10.1
 def should_retry(error):
     if isinstance(error, openai.RateLimitError):
         return error.type != "insufficient_quota"  # a billing error comes back as 429 too
@@ -15,7 +15,7 @@ def should_retry(error):
     return isinstance(error, openai.APIConnectionError)  # includes timeouts
 
 
-# Exercise 9.2
+# Exercise 10.2
 def conversation_cost(usages, model):
     price = catalog.PRICES[model]
     cached_price = price.input if price.cached_input is None else price.cached_input
@@ -28,7 +28,7 @@ def conversation_cost(usages, model):
     return dollars / 1_000_000
 
 
-# Exercise 9.3: exercise 9.1's rule decides what is retried.
+# Exercise 10.3: exercise 10.1's rule decides what is retried.
 @retry(
     retry=retry_if_exception(should_retry),
     wait=wait_random_exponential(multiplier=0.2, max=5),

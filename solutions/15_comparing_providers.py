@@ -1,16 +1,16 @@
-"""Lesson 10, worked solutions."""
+"""Lesson 15, worked solutions."""
 
 import statistics
 import time
 
 
-# Exercise 10.1
+# Exercise 15.1
 def cheapest(rows):
     priced = [row for row in rows if row["dollars"] is not None]
     return min(priced, key=lambda row: row["dollars"])["model"] if priced else None
 
 
-# Exercise 10.2
+# Exercise 15.2
 def median_seconds(client, model, prompt, runs):
     durations = []
     for _ in range(runs):

@@ -1,9 +1,9 @@
-"""Lesson 11, worked solution."""
+"""Lesson 13, worked solution."""
 
 import asyncio
 
 
-# Exercise 11.1
+# Exercise 13.1
 async def ask_all(client, model, questions, limit):
     semaphore = asyncio.Semaphore(limit)
 

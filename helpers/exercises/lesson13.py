@@ -1,4 +1,4 @@
-"""Checkers for lesson 11: async and concurrency."""
+"""Checkers for lesson 13: async and concurrency."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def _run_in_own_loop(make_coroutine):
         return pool.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
-@exercise("11.1", "Ask every question, a few at a time", sends_requests=True)
+@exercise("13.1", "Ask every question, a few at a time", sends_requests=True)
 def _check_ask_all(answer) -> str | None:
     import inspect
 
