@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # helpers/offline_build.py, which every install of the offline model goes through; set
 # CMAKE_ARGS to override it.
 
-.PHONY: install bench-install browser lab test test-e2e lint doctor record bench clean
+.PHONY: install bench-install browser lab app test test-e2e lint doctor record bench clean
 
 # Two layers. The first, requirements.txt, installs anywhere without a compiler: the
 # lessons, JupyterLab, the tests. Re-installed whenever its files change.
@@ -43,6 +43,14 @@ lab: $(VENV)/.base-installed  ## open the course in JupyterLab
 	@$(BIN)/python -m helpers.offline_build start --stamp $(VENV)/.installed
 	$(BIN)/python -m helpers.doctor || true
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_FLAGS) $(LAB_ARGS)
+
+APP_PORT ?= 7860  # e.g. make app APP_PORT=7870
+
+# The capstone's web page (lesson 16), on 127.0.0.1 only. Like `make lab`, it starts at once
+# and builds the offline model in the background; with a key in .env it answers with your provider.
+app: $(VENV)/.base-installed  ## the support assistant in your browser: http://127.0.0.1:$(APP_PORT)
+	@$(BIN)/python -m helpers.offline_build start --stamp $(VENV)/.installed
+	$(BIN)/python -m support_assistant.app --port $(APP_PORT)
 
 # The browser test (tests/e2e) drives Debian's Chromium. As root on a Debian-like system
 # we install it; elsewhere the test is skipped, with a note.

@@ -1,0 +1,199 @@
+"""The support assistant: a system prompt, a trimmed history, the tool loop, streamed replies, tokens and cost.
+
+`SupportAssistant(client, model).respond(text)` yields what happens as it happens, so that
+a notebook can print it and a web page can show it: ("text", piece) while the reply
+streams, ("tool", name, arguments, result) for each tool the model called, and
+("usage", Tally) once the turn is over. Lesson 16 builds each step in the open first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import openai
+
+from helpers import catalog
+from helpers.parameters import model_rule
+
+from .tools import TOOLS, run_tool_call
+
+SHOP = "Pebble & Pine"
+SYSTEM_PROMPT = (
+    f"You are the customer-support assistant of {SHOP}, a small online shop selling stationery, "
+    "kitchen, home and garden goods. Help only with the shop: orders, products, and problems with an "
+    "order. Use the tools to look things up; never guess an order's status. If a request is about "
+    f"anything else, say kindly that you can only help with {SHOP} orders and products. "
+    "Be brief and friendly: one to three sentences."
+)
+DECLINE = f"Sorry, I can only help with {SHOP} orders and products. Is there an order or a product I can look up?"
+
+MAX_TOOL_ROUNDS = 3  # at most this many rounds of tool calls per question, then the model must answer
+REPLY_TOKENS = 120  # cap on each reply
+HISTORY_BUDGET = 1200  # prompt tokens the history may take (the offline model's window is 2048)
+
+# --- Which tool for the offline model -------------------------------------------------------
+# A capable model reads the tools and picks one ("auto"). The 135M offline model calls a
+# tool for nearly everything, often the wrong one with made-up arguments, so for it the
+# app picks from what the customer wrote and names the tool in tool_choice.
+ORDER_NUMBER = re.compile(r"\b1\d{3}\b")
+PROBLEM_WORDS = re.compile(r"\b(broken|damaged|missing|wrong|ticket|complain\w*|refund|cracked)\b", re.IGNORECASE)
+SHOP_WORDS = re.compile(
+    r"\b(order\w*|product\w*|stock|price\w*|cost\w*|buy|sell|deliver\w*|ship\w*|parcel|return\w*|"
+    r"mug|notebook|pen|candle|throw|pot|tote|puzzle|postcard|board|towel\w*|twine|seed\w*|shop)\b",
+    re.IGNORECASE,
+)
+
+
+def offline_tool_choice(text: str) -> str | dict | None:
+    """tool_choice for the offline model, from what the customer wrote; None: not about the shop."""
+    if ORDER_NUMBER.search(text):
+        name = "open_ticket" if PROBLEM_WORDS.search(text) else "lookup_order"
+        return {"type": "function", "function": {"name": name}}
+    if SHOP_WORDS.search(text):
+        return {"type": "function", "function": {"name": "lookup_product"}}
+    return None
+
+
+# --- Tokens and cost ------------------------------------------------------------------------
+@dataclass
+class Tally:
+    """Tokens used so far in the conversation, and what they cost at the catalog's prices."""
+
+    model: str
+    offline: bool = False
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    last_prompt_tokens: int = 0  # the size of the latest prompt, as the server counted it
+
+    def add(self, usage) -> None:
+        self.requests += 1
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens
+        self.last_prompt_tokens = usage.prompt_tokens
+
+    @property
+    def dollars(self) -> float | None:
+        price = catalog.PRICES.get(self.model)
+        if price is None:
+            return None
+        return (self.prompt_tokens * price.input + self.completion_tokens * price.output) / 1_000_000
+
+    def line(self) -> str:
+        tokens = f"{self.requests} requests, {self.prompt_tokens} tokens in, {self.completion_tokens} out"
+        if self.offline:
+            return f"{tokens}; $0: the offline practice model runs on your machine (a provider would bill these tokens)"
+        if self.dollars is None:
+            return f"{tokens}; no price for {self.model} in helpers/catalog.py"
+        return f"{tokens}; ${self.dollars:.6f} at {self.model}'s prices in helpers/catalog.py"
+
+
+# --- History --------------------------------------------------------------------------------
+def turns(history: list[dict]) -> list[list[dict]]:
+    """The history cut into turns: a user message and everything that answered it."""
+    grouped: list[list[dict]] = []
+    for message in history:
+        if message["role"] == "user" or not grouped:
+            grouped.append([])
+        grouped[-1].append(message)
+    return grouped
+
+
+def trim_history(history: list[dict], last_prompt_tokens: int, budget: int = HISTORY_BUDGET) -> list[dict]:
+    """Drop the oldest turns until the history fits `budget` tokens; the newest turn always stays.
+
+    The size comes from the server's own count of the last prompt (usage.prompt_tokens),
+    shared out over the turns in proportion to their length in characters.
+    """
+    grouped = turns(history)
+    sizes = [len(json.dumps(turn)) for turn in grouped]
+    per_character = last_prompt_tokens / max(1, sum(sizes))
+    while len(grouped) > 1 and sum(sizes) * per_character > budget:
+        grouped.pop(0)
+        sizes.pop(0)
+    return [message for turn in grouped for message in turn]
+
+
+# --- The assistant --------------------------------------------------------------------------
+class SupportAssistant:
+    """One customer's conversation with the shop's assistant."""
+
+    def __init__(self, client: openai.OpenAI, model: str, connection: sqlite3.Connection, *, offline: bool = False):
+        self.client, self.model, self.connection, self.offline = client, model, connection, offline
+        self.history: list[dict] = []  # everything but the system prompt
+        self.tally = Tally(model, offline=offline)
+
+    def _options(self) -> dict:
+        """What this model needs beside messages and tools (lessons 5 and 8)."""
+        limit = catalog.OLLAMA_MAX_TOKENS_PARAMETER if self.model.startswith(("llama", "deepseek")) else None
+        options = {limit or "max_completion_tokens": REPLY_TOKENS}
+        rule = model_rule(self.model)
+        if rule is not None and rule.tools == "effort-none":  # e.g. gpt-6-luna calls tools only without reasoning
+            options["reasoning_effort"] = "none"
+        if self.offline:
+            options["parallel_tool_calls"] = False  # one call at a time: the tiny model's second call is noise
+        return options
+
+    def respond(self, text: str) -> Iterator[tuple]:
+        """Answer one message: yields ("text", piece), ("tool", name, arguments, result), ("usage", tally)."""
+        tool_choice: str | dict = "auto"
+        if self.offline:
+            chosen = offline_tool_choice(text)
+            if chosen is None:  # the tiny model cannot be trusted to decline: the app does
+                self.history += [{"role": "user", "content": text}, {"role": "assistant", "content": DECLINE}]
+                yield ("text", DECLINE)
+                yield ("usage", self.tally)
+                return
+            tool_choice = chosen
+        self.history.append({"role": "user", "content": text})
+        self.history = trim_history(self.history, self.tally.last_prompt_tokens)
+        for round_number in range(MAX_TOOL_ROUNDS + 1):
+            if round_number == MAX_TOOL_ROUNDS:
+                tool_choice = "none"  # enough tools: answer now
+            stream = self.client.chat.completions.create(
+                model=self.model,
+                messages=[{"role": "system", "content": SYSTEM_PROMPT}, *self.history],
+                tools=TOOLS,
+                tool_choice=tool_choice,
+                stream=True,
+                stream_options={"include_usage": True},
+                **self._options(),
+            )
+            content, calls = [], {}
+            for chunk in stream:
+                if chunk.usage is not None:
+                    self.tally.add(chunk.usage)
+                if not chunk.choices:
+                    continue
+                delta = chunk.choices[0].delta
+                if delta.content:
+                    content.append(delta.content)
+                    yield ("text", delta.content)
+                for piece in delta.tool_calls or []:  # a call arrives in pieces: id and name once, arguments in parts
+                    call = calls.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
+                    call["id"] = piece.id or call["id"]
+                    call["name"] = (piece.function and piece.function.name) or call["name"]
+                    call["arguments"] += (piece.function and piece.function.arguments) or ""
+            if not calls:
+                self.history.append({"role": "assistant", "content": "".join(content)})
+                break
+            self.history.append(
+                {
+                    "role": "assistant",
+                    "content": "".join(content) or None,
+                    "tool_calls": [
+                        {"id": c["id"], "type": "function", "function": {k: c[k] for k in ("name", "arguments")}}
+                        for c in calls.values()
+                    ],
+                }
+            )
+            for call in calls.values():
+                result = run_tool_call(self.connection, call["name"], call["arguments"])
+                self.history.append({"role": "tool", "tool_call_id": call["id"], "content": result})
+                yield ("tool", call["name"], call["arguments"], result)
+            tool_choice = "auto"  # the next round may answer in text
+        yield ("usage", self.tally)
