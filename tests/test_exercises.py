@@ -2,6 +2,7 @@
 
 import asyncio
 import importlib.util
+import json
 import time
 from pathlib import Path
 
@@ -84,6 +85,32 @@ def median_of_one(client, model, prompt, runs):
 async def _reply(client, model, question):
     response = await client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
     return response.choices[0].message.content
+
+
+def cancel_without_asking(connection, order_id, confirm):
+    order = connection.execute("SELECT status FROM orders WHERE id = ?", (order_id,)).fetchone()
+    if order is None or order["status"] != "processing":
+        return {"error": f"Order {order_id} cannot be cancelled."}
+    with connection:  # cancels whether or not the customer confirmed
+        connection.execute("UPDATE orders SET status = 'cancelled' WHERE id = ?", (order_id,))
+    return {"order_id": order_id, "status": "cancelled"}
+
+
+def run_allow_listed_without_validation(connection, name, arguments):
+    from support_assistant.tools import FUNCTIONS
+
+    if name not in FUNCTIONS:
+        return json.dumps({"error": f"There is no tool {name!r}."})
+    try:
+        return json.dumps(FUNCTIONS[name](connection, **json.loads(arguments)))
+    except (ValueError, TypeError) as error:
+        return json.dumps({"error": str(error)})
+
+
+def run_by_name(connection, name, arguments):
+    from support_assistant import tools
+
+    return json.dumps(getattr(tools, name)(connection, **json.loads(arguments)))
 
 
 async def ask_all_one_by_one(client, model, questions, limit):
@@ -203,6 +230,30 @@ CASES = {
         lambda: solution("15").cheapest,
         lambda: lambda rows: min(rows, key=lambda r: r["dollars"] or 0)["model"] if rows else None,
     ),
+    "16.1": (
+        lambda: (solution("16").CANCEL_ORDER_TOOL, solution("16").cancel_order),
+        lambda: (solution("16").CANCEL_ORDER_TOOL, cancel_without_asking),
+    ),
+    "16.1 confirm not required": (
+        lambda: (solution("16").CANCEL_ORDER_TOOL, solution("16").cancel_order),
+        lambda: (
+            {
+                "type": "function",
+                "function": {
+                    "name": "cancel_order",
+                    "parameters": {
+                        "type": "object",
+                        "properties": {"order_id": {"type": "integer"}, "confirm": {"type": "boolean"}},
+                        "required": ["order_id"],
+                    },
+                },
+            },
+            solution("16").cancel_order,
+        ),
+    ),
+    # Allow-listed, but trusts the arguments: a 2000-character summary goes into the database.
+    "16.2": (lambda: solution("16").safe_run, lambda: run_allow_listed_without_validation),
+    "16.2 by name": (lambda: solution("16").safe_run, lambda: run_by_name),
     "13.1": (lambda: solution("13").ask_all, lambda: ask_all_one_by_one),
     "13.1 without a limit": (lambda: solution("13").ask_all, lambda: ask_all_unbounded),
     "13.1 in the order they finish": (lambda: solution("13").ask_all, lambda: ask_all_as_they_finish),

@@ -19,6 +19,7 @@ from . import (
     lesson10,
     lesson13,
     lesson15,
+    lesson16,
 )
 from .lesson01 import BROKEN_ENV_LINE, MADE_UP_KEY
 from .registry import check, evaluate, exercise, exercise_ids, makes_request
@@ -42,4 +43,5 @@ __all__ = [
     "lesson10",
     "lesson13",
     "lesson15",
+    "lesson16",
 ]
