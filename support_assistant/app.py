@@ -19,6 +19,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no usage reports leave the machine
 
 import gradio as gr  # noqa: E402
+import openai  # noqa: E402
 
 from helpers import make_client, provider_settings  # noqa: E402
 
@@ -64,15 +65,19 @@ def build(database: str | Path | None = None) -> gr.Blocks:
         )
         shown: list[gr.ChatMessage] = []
         text = ""
-        for event in assistant.respond(message):
-            if event[0] == "tool":
-                shown.insert(len(shown) - (1 if text else 0), tool_step(*event[1:]))
-            elif event[0] == "text":
-                if not text:
-                    shown.append(gr.ChatMessage(role="assistant", content=""))
-                text += event[1]
-                shown[-1] = gr.ChatMessage(role="assistant", content=text)
-            yield shown, f"**Usage**: {assistant.tally.line()}"
+        try:
+            for event in assistant.respond(message):
+                if event[0] == "tool":
+                    shown.insert(len(shown) - (1 if text else 0), tool_step(*event[1:]))
+                elif event[0] == "text":
+                    if not text:
+                        shown.append(gr.ChatMessage(role="assistant", content=""))
+                    text += event[1]
+                    shown[-1] = gr.ChatMessage(role="assistant", content=text)
+                yield shown, f"**Usage**: {assistant.tally.line()}"
+        except openai.OpenAIError as error:  # the network, a key, a limit: say which, in the chat
+            problem = f"{settings.label} could not answer ({type(error).__name__}: {error}). Please try again."
+            shown.append(gr.ChatMessage(role="assistant", content=problem))
         yield shown, f"**Usage**: {assistant.tally.line()}"
 
     with gr.Blocks(title=f"{SHOP} support", analytics_enabled=False) as page:
