@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no usage reports leave the machine
+# Gradio's progress bars ask for ipywidgets in a notebook; the page needs none.
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 import gradio as gr  # noqa: E402
 import openai  # noqa: E402
@@ -44,10 +47,11 @@ TOOL_TITLES = {
 def tool_step(name: str, arguments: str, result: str) -> gr.ChatMessage:
     """A folded line in the chat showing what the assistant looked up, and what the database said."""
     try:
-        shown = ", ".join(f"{key}: {value}" for key, value in json.loads(result).items())
+        parsed = json.loads(result)
+        shown = ", ".join(f"{key}: {value}" for key, value in parsed.items())
     except (ValueError, AttributeError):
-        shown = result
-    title = f"🔧 {TOOL_TITLES.get(name, name)}: {shown}"
+        parsed, shown = {}, result
+    title = f"🔧 {name} refused: {shown}" if "error" in parsed else f"🔧 {TOOL_TITLES.get(name, name)}: {shown}"
     return gr.ChatMessage(role="assistant", content=f"{name}({arguments}) returned {result}", metadata={"title": title})
 
 
