@@ -51,7 +51,7 @@ def tool_step(name: str, arguments: str, result: str) -> gr.ChatMessage:
         shown = ", ".join(f"{key}: {value}" for key, value in parsed.items())
     except (ValueError, AttributeError):
         parsed, shown = {}, result
-    title = f"🔧 {name} refused: {shown}" if "error" in parsed else f"🔧 {TOOL_TITLES.get(name, name)}: {shown}"
+    title = f"{name} refused: {shown}" if "error" in parsed else f"{TOOL_TITLES.get(name, name)}: {shown}"
     return gr.ChatMessage(role="assistant", content=f"{name}({arguments}) returned {result}", metadata={"title": title})
 
 
@@ -95,7 +95,7 @@ def build(database: str | Path | None = None) -> gr.Blocks:
             examples=EXAMPLES,
             run_examples_on_click=False,
             additional_outputs=[usage],
-            chatbot=gr.Chatbot(height=420, placeholder="Ask about an order or a product."),
+            chatbot=gr.Chatbot(height=560, placeholder="Ask about an order or a product."),
             fill_height=False,
         )
         usage.render()

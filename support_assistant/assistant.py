@@ -43,7 +43,7 @@ ORDER_NUMBER = re.compile(r"\b1\d{3}\b")
 PROBLEM_WORDS = re.compile(r"\b(broken|damaged|missing|wrong|ticket|complain\w*|refund|cracked)\b", re.IGNORECASE)
 SHOP_WORDS = re.compile(
     r"\b(order\w*|product\w*|stock|price\w*|cost\w*|buy|sell|deliver\w*|ship\w*|parcel|return\w*|"
-    r"mug|notebook|pen|candle|throw|pot|tote|puzzle|postcard|board|towel\w*|twine|seed\w*|shop)\b",
+    r"mug|notebook|pen|candle|throw|pot|tote|puzzle|postcard|board|towel\w*|twine|seed\w*)\b",
     re.IGNORECASE,
 )
 

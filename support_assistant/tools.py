@@ -74,14 +74,14 @@ def _function(name: str, description: str, properties: dict) -> dict:
     }
 
 
-ORDER_ID = {"type": "integer", "description": "The four-digit order number, e.g. 1007."}
+ORDER_ID = {"type": "integer", "description": "The four-digit order number the customer gave."}
 
 TOOLS = [
     _function("lookup_order", "Look up an order by its number: status, date and items.", {"order_id": ORDER_ID}),
     _function(
         "lookup_product",
         "Find products by (part of) their name: price and how many are in stock.",
-        {"name": {"type": "string", "description": "A word from the product's name, e.g. 'mug'."}},
+        {"name": {"type": "string", "description": "A word from the product's name, as the customer wrote it."}},
     ),
     _function(
         "open_ticket",

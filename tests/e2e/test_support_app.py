@@ -91,7 +91,7 @@ def test_a_customer_asks_about_an_order_and_opens_a_ticket(app):
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
         )
-        page = browser.new_page(viewport={"width": 1100, "height": 1000})
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
         try:
             page.goto(url)
             page.locator("textarea").first.wait_for(timeout=60_000)
