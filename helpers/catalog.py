@@ -349,3 +349,21 @@ class GeminiImageTiles:
 OPENAI_IMAGE_TILES = OpenAIImageTiles()
 OPENAI_IMAGE_PATCHES = OpenAIImagePatches()
 GEMINI_IMAGE_TILES = GeminiImageTiles()
+
+# --- Context windows ---------------------------------------------------------------------
+# Tokens a model reads and writes in one request, prompt and reply together. Gemini's are
+# not here: the figure for gemini-3.5-flash-lite was not in the pages read on CHECKED;
+# the Gemini API's models endpoint gives `inputTokenLimit` for each model.
+CONTEXT_WINDOWS: dict[str, tuple[int, Source]] = {
+    "gpt-6-luna": (
+        1_050_000,
+        Source(
+            "https://developers.openai.com/api/docs/models/gpt-6-luna",
+            CHECKED,
+            note="1,050,000 in, at most 128,000 out, as quoted from this page by Vercel's AI Gateway and Oxen",
+        ),
+    ),
+    # Ollama's default on machines with less than 24 GiB of VRAM, not the model's own limit.
+    "llama3.2": (4096, OLLAMA_FACTS_SOURCE),
+    OFFLINE_MODEL: (OFFLINE_CONTEXT_TOKENS, _OFFLINE),
+}
