@@ -19,6 +19,7 @@ from . import (
     lesson10,
     lesson11,
     lesson13,
+    lesson14,
     lesson15,
 )
 from .lesson01 import BROKEN_ENV_LINE, MADE_UP_KEY
@@ -43,5 +44,6 @@ __all__ = [
     "lesson10",
     "lesson11",
     "lesson13",
+    "lesson14",
     "lesson15",
 ]
