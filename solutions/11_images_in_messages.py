@@ -18,13 +18,13 @@ def ask_with_image(client, model, question, image_url):
         response = client.chat.completions.create(
             model=model,
             messages=[{"role": "user", "content": [{"type": "text", "text": question}, picture]}],
-            max_completion_tokens=300,
+            max_completion_tokens=1000,
         )
         return response.choices[0].message.content, True
     except openai.BadRequestError as error:
         if not (error.param or "").endswith(".type") or "image_url" not in str(error.message):
             raise  # a 400 for another reason: not ours to hide
     response = client.chat.completions.create(  # the model reads text only: ask without the picture
-        model=model, messages=[{"role": "user", "content": question}], max_completion_tokens=300
+        model=model, messages=[{"role": "user", "content": question}], max_completion_tokens=1000
     )
     return response.choices[0].message.content, False
