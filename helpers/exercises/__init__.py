@@ -17,7 +17,9 @@ from . import (
     lesson07,
     lesson08,
     lesson10,
+    lesson11,
     lesson13,
+    lesson14,
     lesson15,
     lesson16,
 )
@@ -41,7 +43,9 @@ __all__ = [
     "lesson07",
     "lesson08",
     "lesson10",
+    "lesson11",
     "lesson13",
+    "lesson14",
     "lesson15",
     "lesson16",
 ]
