@@ -96,7 +96,7 @@ def test_a_customer_asks_about_an_order_and_opens_a_ticket(app):
             page.goto(url)
             page.locator("textarea").first.wait_for(timeout=60_000)
 
-            seen = _ask(page, "Where is my order 1031?", requests_before=0)
+            seen = _ask(page, "Hello, could you tell me where my order 1031 is?", requests_before=0)
             status = sqlite3.connect(database).execute("SELECT status FROM orders WHERE id = 1031").fetchone()[0]
             turn = page.locator("[data-testid='bot']").all_inner_texts()
             assert any(f"status: {status}" in text for text in turn), turn  # the database's answer, shown
