@@ -144,6 +144,11 @@ def check_rules(body: dict, vocabulary_size: int | None = None):
                 f"pattern '{FUNCTION_NAME.pattern}' (letters, digits, underscores and dashes, at most 64)."
             )
             return 400, invalid_request(message, param, "invalid_value")
+        function = tool.get("function") or {}
+        problem = _strict_schema_problem(function.get("parameters") or {}) if function.get("strict") else None
+        if problem:
+            message = f"Invalid schema for function '{name}': {problem}"
+            return 400, invalid_request(message, f"tools[{index}].function.parameters", "invalid_function_parameters")
     for name in ("tool_choice", "parallel_tool_calls"):
         if body.get(name) is not None and not tools:
             message = f"Invalid value for '{name}': '{name}' is only allowed when 'tools' are specified."
@@ -171,6 +176,38 @@ def check_rules(body: dict, vocabulary_size: int | None = None):
     if problem:
         return status, problem
     return _check_tool_messages(body["messages"])
+
+
+def _strict_schema_problem(schema, context=()) -> str | None:
+    """What OpenAI's strict mode refuses in a schema: an object that allows other keys, or leaves one optional.
+
+    Strict mode (`"strict": true`) needs `"additionalProperties": false` on every object
+    and every key of `properties` listed in `required`, nested objects included.
+    """
+    if not isinstance(schema, dict):
+        return None
+    if schema.get("type") == "object" or "properties" in schema:
+        if schema.get("additionalProperties") is not False:
+            return f"In context={context!r}, 'additionalProperties' is required to be supplied and to be false."
+        properties = schema.get("properties") or {}
+        missing = [key for key in properties if key not in (schema.get("required") or [])]
+        if missing:
+            return (
+                f"In context={context!r}, 'required' is required to be supplied and to be an array including "
+                f"every key in properties. Missing '{missing[0]}'."
+            )
+        for key, value in properties.items():
+            if problem := _strict_schema_problem(value, (*context, "properties", key)):
+                return problem
+    if problem := _strict_schema_problem(schema.get("items"), (*context, "items")):
+        return problem
+    for keyword in ("anyOf", "$defs", "definitions"):
+        parts = schema.get(keyword)
+        named = parts.items() if isinstance(parts, dict) else enumerate(parts or [])
+        for label, part in named:
+            if problem := _strict_schema_problem(part, (*context, keyword, str(label))):
+                return problem
+    return None
 
 
 def _check_logit_bias(bias, vocabulary_size):
