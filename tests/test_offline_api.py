@@ -139,6 +139,24 @@ def test_the_round_trip_with_a_tool_result_ends_in_text(client):
     assert second.usage.prompt_tokens > first.usage.prompt_tokens  # the call and its result are in the prompt
 
 
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_the_answer_to_a_tool_result_is_a_sentence_not_a_call_written_as_text(client, seed):
+    # SmolLM2-135M imitates the call above it in the prompt: '<tool_call>[{"name": "get_weather", ...' came
+    # back as the final answer's text (seed 5), which no OpenAI model would send as content.
+    call = {"id": "call_abc", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    messages = [
+        *QUESTION,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_abc", "content": json.dumps({"temperature_c": 18})},
+    ]
+    reply = client.chat.completions.create(
+        model=MODEL, messages=messages, tools=[WEATHER], max_completion_tokens=20, seed=seed
+    )
+    text = reply.choices[0].message.content
+    assert reply.choices[0].message.tool_calls is None
+    assert text[:1].isalnum() and "<tool_call>" not in text and '"name"' not in text, text
+
+
 def test_a_streamed_tool_call_is_assembled_by_the_sdks_stream_helper(client):
     with client.chat.completions.stream(
         model=MODEL, messages=QUESTION, tools=[WEATHER], tool_choice="required", max_completion_tokens=60, seed=1
