@@ -247,6 +247,52 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     ModelRule(OFFLINE_MODEL, REASONING_EFFORTS, None, "always", "always", _OFFLINE),
 )
 
+# --- Tool calling: what differs by provider ------------------------------------------------
+# The request and reply shapes are OpenAI's everywhere (`tools`, `tool_choice`,
+# `message.tool_calls`, `{"role": "tool", ...}`); these are the differences a learner meets.
+# Which models take tools with which reasoning_effort is in MODEL_RULES (`tools`).
+
+
+@dataclass(frozen=True)
+class ToolCallingFacts:
+    provider: str  # a key of PROVIDERS
+    note: str  # what differs, in one or two sentences
+    source: Source
+
+
+TOOL_CALLING = {
+    facts.provider: facts
+    for facts in (
+        ToolCallingFacts(
+            "openai",
+            'gpt-6-luna and gpt-6-sol call functions in Chat Completions only with reasoning_effort="none" '
+            "(with thinking on, tools need the Responses API); strict mode needs additionalProperties false "
+            "and every property required.",
+            Source(
+                "https://developers.openai.com/api/docs/guides/deployment-checklist",
+                CHECKED,
+                note="strict-mode rules: https://developers.openai.com/api/docs/guides/function-calling",
+            ),
+        ),
+        ToolCallingFacts(
+            "gemini",
+            "Gemini 3 models attach a thought signature to each function call: send the assistant message "
+            "back exactly as it came, or the next request is refused with a 4xx.",
+            Source("https://ai.google.dev/gemini-api/docs/thought-signatures", CHECKED),
+        ),
+        ToolCallingFacts(
+            "ollama",
+            "Its /v1 takes tools for models trained to call them (the Tools category on ollama.com/search, "
+            "llama3.2 among them), streamed replies included; a model without tool support gets an error.",
+            Source(
+                "https://docs.ollama.com/api/openai-compatibility",
+                CHECKED,
+                note="streamed tool calls: https://ollama.com/blog/streaming-tool",
+            ),
+        ),
+    )
+}
+
 # --- Prices ------------------------------------------------------------------------------
 # US dollars per 1 million tokens, as published on the providers' pricing pages on the
 # date in each source. Cached input is a prompt prefix the provider has seen recently;

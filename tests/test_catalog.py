@@ -69,3 +69,10 @@ def test_no_lesson_code_checker_or_solution_names_a_retiring_model(path, read):
 def test_the_scan_would_catch_one():
     assert _names('model="gpt-5-nano"') == {"gpt-5-nano"}
     assert _names("gpt-5.4-mini and gpt-6-luna") == set()
+
+
+def test_tool_calling_facts_cover_every_provider_and_cite_a_source():
+    assert set(catalog.TOOL_CALLING) == set(catalog.PROVIDERS)
+    for name, facts in catalog.TOOL_CALLING.items():
+        assert facts.provider == name and facts.note.strip()
+        assert facts.source.url.startswith("https://") and facts.source.checked.startswith("2026-"), name
