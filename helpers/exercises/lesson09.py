@@ -130,8 +130,14 @@ def _check_collect_tool_calls(answer) -> str | None:
         return "read the stream to its end (loop over every chunk) before you return."
     if not isinstance(got, list) or not all(isinstance(call, dict) for call in got):
         return "return a list with one dict per call: {'id': ..., 'name': ..., 'arguments': ...}."
-    if got != (expected := _streamed_calls(sent)):
-        return f"the server streamed {len(expected)} call(s), {expected!r}, but your function returned {got!r}."
+    expected = _streamed_calls(sent)
+    if len(got) != len(expected):
+        return (
+            f"the server streamed {len(expected)} call(s) but you returned {len(got)} dict(s): "
+            "put the pieces with the same index together, one dict per call."
+        )
+    if got != expected:
+        return "join each call's pieces of arguments into one string, and keep its id and name from its first piece."
     # The same with OpenAI's chunks: two calls, told apart by their index.
     chunks = [_chunk(role="assistant")] + [_chunk(pieces) for pieces in _OPENAI_CHUNKS]
     chunks.append(_chunk(finish_reason="tool_calls"))
