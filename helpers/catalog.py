@@ -174,7 +174,7 @@ ANTHROPIC_KEY_PREFIX = "sk-ant-"
 # The placeholder values `.env.example` ships with.
 KEY_PLACEHOLDERS = {
     "OPENAI_API_KEY": "sk-proj-your-key-here",
-    "GOOGLE_API_KEY": "AIza-your-key-here",
+    "GOOGLE_API_KEY": "AQ.your-key-here",
 }
 
 
