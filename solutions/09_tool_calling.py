@@ -1,5 +1,7 @@
 """Lesson 9, worked solutions."""
 
+import json
+
 # Exercise 9.1
 time_tool = {
     "type": "function",
@@ -32,3 +34,21 @@ def collect_tool_calls(chunks):
             if piece.function and piece.function.arguments:
                 call["arguments"] += piece.function.arguments
     return [calls[index] for index in sorted(calls)]
+
+
+# Exercise 9.3
+def ask_with_tools(client, model, messages, tools, functions, max_rounds):
+    messages = list(messages)
+    for _ in range(max_rounds):
+        response = client.chat.completions.create(model=model, messages=messages, tools=tools, max_completion_tokens=60)
+        message = response.choices[0].message
+        if not message.tool_calls:
+            return message.content
+        messages.append(message)
+        for call in message.tool_calls:
+            try:
+                result = functions[call.function.name](**json.loads(call.function.arguments))
+            except Exception as error:  # a failing tool is news for the model, not a crash
+                result = {"error": f"{type(error).__name__}: {error}"}
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+    return None  # still asking for tools after max_rounds requests

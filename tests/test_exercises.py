@@ -2,6 +2,7 @@
 
 import asyncio
 import importlib.util
+import json
 import time
 from pathlib import Path
 
@@ -78,6 +79,36 @@ def time_tool_left_open():
     tool = solution("09").time_tool
     parameters = {"type": "object", "properties": tool["function"]["parameters"]["properties"]}
     return {"type": "function", "function": {**tool["function"], "parameters": parameters}}
+
+
+def ask_with_tools_letting_errors_through(client, model, messages, tools, functions, max_rounds):
+    messages = list(messages)
+    for _ in range(max_rounds):
+        reply = client.chat.completions.create(model=model, messages=messages, tools=tools, max_completion_tokens=60)
+        message = reply.choices[0].message
+        if not message.tool_calls:
+            return message.content
+        messages.append(message)
+        for call in message.tool_calls:
+            result = functions[call.function.name](**json.loads(call.function.arguments))  # no try: a failure crashes
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+    return None
+
+
+def ask_with_tools_without_a_cap(client, model, messages, tools, functions, max_rounds):
+    messages = list(messages)
+    while True:  # max_rounds ignored
+        reply = client.chat.completions.create(model=model, messages=messages, tools=tools, max_completion_tokens=60)
+        message = reply.choices[0].message
+        if not message.tool_calls:
+            return message.content
+        messages.append(message)
+        for call in message.tool_calls:
+            try:
+                result = functions[call.function.name](**json.loads(call.function.arguments))
+            except Exception as error:
+                result = {"error": str(error)}
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
 
 
 def retry_everything(client, model, question):
@@ -189,6 +220,9 @@ CASES = {
     "9.1": (lambda: solution("09").time_tool, time_tool_left_open),
     # Puts every piece into one call: right for one call, wrong for two.
     "9.2": (lambda: solution("09").collect_tool_calls, lambda: collect_ignoring_index),
+    # The loop, but a tool that raises crashes it.
+    "9.3": (lambda: solution("09").ask_with_tools, lambda: ask_with_tools_letting_errors_through),
+    "9.3 without a cap": (lambda: solution("09").ask_with_tools, lambda: ask_with_tools_without_a_cap),
     "10.1": (
         lambda: solution("10").should_retry,
         # retries every 429, billing errors included

@@ -144,3 +144,99 @@ def _check_collect_tool_calls(answer) -> str | None:
     if (got := answer(iter(chunks))) != _OPENAI_CALLS:
         return f"with OpenAI's chunks for two calls, expected {_OPENAI_CALLS!r} but got {got!r}."
     return None
+
+
+_ORDER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_order",
+        "description": "The status of one of the customer's orders",
+        "parameters": {
+            "type": "object",
+            "properties": {"order_id": {"type": "string", "enum": ["A-1001", "B-2002"]}},
+            "required": ["order_id"],
+            "additionalProperties": False,
+        },
+        "strict": True,
+    },
+}
+_ORDER_QUESTION = [{"role": "user", "content": "Where is my order A-1001?"}]
+
+
+class _Recorder:
+    """A function for the tool that keeps the arguments of each call (and fails, if told to)."""
+
+    def __init__(self, fail: str | None = None):
+        self.calls: list[dict] = []
+        self.fail = fail
+
+    def __call__(self, **arguments):
+        self.calls.append(arguments)
+        if self.fail:
+            raise RuntimeError(self.fail)
+        return {"order_id": arguments.get("order_id"), "status": "shipped"}
+
+
+def _check_round_trips(sent, recorder) -> str | None:
+    """Each request after a reply with calls carries that reply and one tool message per call, in order."""
+    calls_made = []
+    for before, after in zip(sent, sent[1:], strict=False):
+        calls = before.reply()["choices"][0]["message"].get("tool_calls") or []
+        if not calls:
+            return "you asked again after the model answered in text: stop at the first reply without tool_calls."
+        tail = after.sent["messages"][-(len(calls) + 1) :]
+        if [call["id"] for call in tail[0].get("tool_calls") or []] != [call["id"] for call in calls]:
+            return "before the tool messages, append the assistant's message with its tool_calls, as it came back."
+        for call, message in zip(calls, tail[1:], strict=True):
+            if message.get("role") != "tool" or message.get("tool_call_id") != call["id"]:
+                return "answer each call with {'role': 'tool', 'tool_call_id': call.id, 'content': ...}, in order."
+            calls_made.append((json.loads(call["function"]["arguments"]), message.get("content")))
+    for _, content in calls_made:
+        if not isinstance(content, str):
+            return "a tool message's content is a string: send the result as json.dumps(result)."
+    if [arguments for arguments, _ in calls_made] != recorder.calls:
+        return "run functions[name](**arguments) once for each call, with the arguments json.loads gives you."
+    return None
+
+
+@exercise("9.3", "Answer with tools, in a loop with a cap", sends_requests=True)
+def _check_ask_with_tools(answer) -> str | None:
+    # 1. A tool that works: calls, results, then the model's text.
+    client, exchanges, server = recording_client()
+    recorder = _Recorder()
+    got = answer(client, server.model, list(_ORDER_QUESTION), [_ORDER_TOOL], {"get_order": recorder}, 3)
+    sent = completions(exchanges)
+    first_calls = sent[0].reply()["choices"][0]["message"].get("tool_calls") if sent else None
+    if first_calls and len(sent) == 1:
+        return "the model asked for a tool call: run it, send the result back in a tool message, and ask again."
+    if hint := _check_round_trips(sent, recorder):
+        return hint
+    tool_results = [m for e in sent for m in e.sent["messages"] if m.get("role") == "tool"]
+    if tool_results and json.loads(tool_results[0]["content"]).get("status") != "shipped":
+        return "send the function's result as the tool message's content: json.dumps(result)."
+    last = sent[-1].reply()["choices"][0]["message"]
+    if not last.get("tool_calls") and got != last.get("content"):
+        return "return the text of the model's last reply (message.content)."
+    # 2. A tool that fails: the error goes back to the model; nothing crashes.
+    client, exchanges, server = recording_client()
+    failing = _Recorder(fail="the order database is offline")
+    try:
+        answer(client, server.model, list(_ORDER_QUESTION), [_ORDER_TOOL], {"get_order": failing}, 3)
+    except Exception as error:  # noqa: BLE001 - the learner's loop let the tool's error through
+        return (
+            f"the tool raised {type(error).__name__} and your function crashed: catch it, and send "
+            "{'error': str(error)} as the tool's result, so the model can tell the user."
+        )
+    sent = completions(exchanges)
+    errors = [m.get("content") or "" for e in sent for m in e.sent["messages"] if m.get("role") == "tool"]
+    if failing.calls and not any("the order database is offline" in content for content in errors):
+        return "when a tool raises, send the error's text back as the tool's result (e.g. {'error': str(error)})."
+    # 3. The cap: max_rounds requests at most, then None if the model still wants tools.
+    client, exchanges, server = recording_client()
+    got = answer(client, server.model, list(_ORDER_QUESTION), [_ORDER_TOOL], {"get_order": _Recorder()}, 1)
+    sent = completions(exchanges)
+    if len(sent) > 1:
+        return f"with max_rounds=1 you sent {len(sent)} requests: stop after max_rounds requests."
+    if sent and sent[0].reply()["choices"][0]["message"].get("tool_calls") and got is not None:
+        return "when the model still asks for tools after max_rounds requests, return None."
+    return None
