@@ -18,7 +18,9 @@ from . import (
     lesson08,
     lesson09,
     lesson10,
+    lesson11,
     lesson13,
+    lesson14,
     lesson15,
 )
 from .lesson01 import BROKEN_ENV_LINE, MADE_UP_KEY
@@ -42,6 +44,8 @@ __all__ = [
     "lesson08",
     "lesson09",
     "lesson10",
+    "lesson11",
     "lesson13",
+    "lesson14",
     "lesson15",
 ]
