@@ -104,6 +104,7 @@ def test_stream_chunks_fit_the_spec(server, extra):
         ("post", "/chat/completions", {"model": "gpt-nope", "messages": QUESTION}),
         ("get", "/models/gpt-nope", None),
         ("post", "/responses", {"model": MODEL, "input": "hi", "previous_response_id": "resp_1"}),
+        ("get", "/responses/resp_1", None),
         ("post", "/nowhere", {}),
     ],
 )
