@@ -17,6 +17,7 @@ from . import (
     lesson07,
     lesson08,
     lesson10,
+    lesson12,
     lesson13,
     lesson15,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "lesson07",
     "lesson08",
     "lesson10",
+    "lesson12",
     "lesson13",
     "lesson15",
 ]
