@@ -174,7 +174,7 @@ ANTHROPIC_KEY_PREFIX = "sk-ant-"
 # The placeholder values `.env.example` ships with.
 KEY_PLACEHOLDERS = {
     "OPENAI_API_KEY": "sk-proj-your-key-here",
-    "GOOGLE_API_KEY": "AIza-your-key-here",
+    "GOOGLE_API_KEY": "AQ.your-key-here",
 }
 
 
@@ -329,3 +329,97 @@ RESPONSES_MIN_OUTPUT_TOKENS = 16  # max_output_tokens below this is refused; it 
 RESPONSES_STORE_DEFAULT = True  # Responses stores by default; Chat Completions' `store` defaults to false
 REASONING_SUMMARIES = ("auto", "concise", "detailed")  # reasoning={"summary": ...}, Responses API only
 RESPONSES_FACTS_SOURCE = _OPENAI_SPEC
+# --- Images in a chat message ------------------------------------------------------------
+# Which models read an image part ({"type": "image_url", ...}). A model that reads text only
+# answers it with a 400 (OpenAI: "Invalid content type. image_url is only supported by
+# certain models.", param "messages.[i].content.[j].type"); the offline server does the same.
+_OPENAI_VISION = Source(
+    "https://developers.openai.com/api/docs/guides/images-vision",
+    CHECKED,
+    note="the guide as mirrored publicly, with openai/openai-python#2851 on which models use which method",
+)
+_OPENAI_TEXT_ONLY_ERROR = Source(
+    "https://github.com/vllm-project/vllm/issues/11629",
+    CHECKED,
+    note="OpenAI's 400 body quoted word for word there and in browser-use/web-ui#274, danny-avila/LibreChat#6333",
+)
+_GPT6_LUNA_IMAGES = Source(
+    "https://developers.openai.com/api/docs/models/gpt-6-luna",
+    CHECKED,
+    note="'accepts text and images', as quoted from this page by Vercel's AI Gateway and Oxen's model pages",
+)
+_GEMINI_TOKENS = Source(
+    "https://ai.google.dev/gemini-api/docs/tokens",
+    CHECKED,
+    note="the 258-token rule as stated for Gemini 2.0 (quoted by geminibyexample.com); Gemini 3 models set the "
+    "budget per image with media_resolution: https://ai.google.dev/gemini-api/docs/media-resolution",
+)
+_OLLAMA_VISION = Source("https://ollama.com/library/llama3.2-vision", CHECKED, note="11B, 90B; llama3.2 reads text")
+
+# model: (reads images?, source)
+IMAGE_INPUT: dict[str, tuple[bool, Source]] = {
+    "gpt-6-luna": (True, _GPT6_LUNA_IMAGES),
+    "gemini-3.5-flash-lite": (True, Source("https://ai.google.dev/gemini-api/docs/image-understanding", CHECKED)),
+    "llama3.2": (False, Source("https://ollama.com/library/llama3.2", CHECKED, note="1B and 3B, text in and out")),
+    "llama3.2-vision": (True, _OLLAMA_VISION),
+    "deepseek-r1:1.5b": (False, Source("https://ollama.com/library/deepseek-r1", CHECKED)),
+    OFFLINE_MODEL: (False, _OFFLINE),
+}
+# The Ollama model to pull for images (about 8 GB of VRAM for the 11B).
+OLLAMA_VISION_MODEL = "llama3.2-vision"
+IMAGE_ERROR_SOURCE = _OPENAI_TEXT_ONLY_ERROR
+
+
+@dataclass(frozen=True)
+class OpenAIImageTiles:
+    """OpenAI's tile method (GPT-4o-class models): what an image costs in input tokens."""
+
+    low: int = 85  # detail="low": a 512 x 512 version, a fixed budget
+    base: int = 85  # detail="high": the low version, plus ...
+    per_tile: int = 170  # ... this much per 512 x 512 tile of the resized image
+    tile: int = 512
+    fit: int = 2048  # first scaled to fit in fit x fit,
+    short_side: int = 768  # then scaled so that the short side is at most this
+    source: Source = _OPENAI_VISION
+
+
+@dataclass(frozen=True)
+class OpenAIImagePatches:
+    """OpenAI's patch method (its mini and nano models): 32 x 32 patches, capped, times a per-model multiplier."""
+
+    patch: int = 32
+    cap: int = 1536  # more patches than this: the image is scaled down to fit
+    source: Source = _OPENAI_VISION
+
+
+@dataclass(frozen=True)
+class GeminiImageTiles:
+    """Gemini's rule: a small image is one budget; a larger one is cut into tiles of one budget each."""
+
+    small: int = 384  # both sides at most this: one budget
+    tokens: int = 258
+    tile: int = 768
+    source: Source = _GEMINI_TOKENS
+
+
+OPENAI_IMAGE_TILES = OpenAIImageTiles()
+OPENAI_IMAGE_PATCHES = OpenAIImagePatches()
+GEMINI_IMAGE_TILES = GeminiImageTiles()
+
+# --- Context windows ---------------------------------------------------------------------
+# Tokens a model reads and writes in one request, prompt and reply together. Gemini's are
+# not here: the figure for gemini-3.5-flash-lite was not in the pages read on CHECKED;
+# the Gemini API's models endpoint gives `inputTokenLimit` for each model.
+CONTEXT_WINDOWS: dict[str, tuple[int, Source]] = {
+    "gpt-6-luna": (
+        1_050_000,
+        Source(
+            "https://developers.openai.com/api/docs/models/gpt-6-luna",
+            CHECKED,
+            note="1,050,000 in, at most 128,000 out, as quoted from this page by Vercel's AI Gateway and Oxen",
+        ),
+    ),
+    # Ollama's default on machines with less than 24 GiB of VRAM, not the model's own limit.
+    "llama3.2": (4096, OLLAMA_FACTS_SOURCE),
+    OFFLINE_MODEL: (OFFLINE_CONTEXT_TOKENS, _OFFLINE),
+}

@@ -1,7 +1,6 @@
-"""Test-wide settings: no learner's keys or .env leak in, and every provider runs offline.
-
-These are set before any test or notebook kernel starts, and kernels that nbval
-starts inherit them, so recorded outputs never depend on who runs the tests.
+"""Fixtures for the tests. The session-wide settings (no learner's keys, every provider
+offline, the recording seed) are in the course folder's conftest.py, so that they apply
+to `pytest notebooks/` alone too.
 """
 
 from __future__ import annotations
@@ -9,24 +8,8 @@ from __future__ import annotations
 import socket
 
 import pytest
-from isolation import isolate_environment
 
 from helpers import local_server
-
-_server_was_running = False
-
-
-def pytest_configure(config):
-    global _server_was_running
-    isolate_environment()
-    if local_server.started_elsewhere():  # a server from older code on the tests' port: not the one under test
-        local_server.stop()
-    _server_was_running = local_server.status() is not None
-
-
-def pytest_sessionfinish(session, exitstatus):
-    if not _server_was_running:  # leave the machine as we found it
-        local_server.stop()
 
 
 def free_port() -> int:

@@ -87,3 +87,18 @@ def test_no_lesson_code_checker_or_solution_names_a_retiring_model(path, read):
 def test_the_scan_would_catch_one():
     assert _names('model="gpt-5-nano"') == {"gpt-5-nano"}
     assert _names("gpt-5.4-mini and gpt-6-luna") == set()
+
+
+def test_every_model_a_lesson_names_says_whether_it_reads_images():
+    for model in [facts.model for facts in catalog.PROVIDERS.values()] + [catalog.OLLAMA_VISION_MODEL]:
+        reads, source = catalog.IMAGE_INPUT[model]
+        assert isinstance(reads, bool) and source.checked.startswith("2026-"), model
+    assert catalog.IMAGE_INPUT[catalog.OFFLINE_MODEL][0] is False  # the offline server refuses image parts
+
+
+def test_openais_documented_image_examples_come_out():
+    """The worked examples of OpenAI's vision guide, from the catalogue's figures (the lesson's formula)."""
+    tiles = catalog.OPENAI_IMAGE_TILES
+    # 1024 x 1024, detail high: scaled to 768 x 768, 4 tiles: 85 + 4 * 170 = 765.
+    assert tiles.base + tiles.per_tile * 4 == 765 and tiles.short_side == 768 and tiles.tile == 512
+    assert catalog.OPENAI_IMAGE_PATCHES.cap == 1536 and catalog.GEMINI_IMAGE_TILES.tokens == 258

@@ -127,6 +127,35 @@ def follow_up_by_stored_id(client, model, first_question, first_response, next_q
 def follow_up_forgetting_the_answer(client, model, first_question, first_response, next_question):
     history = [{"role": "user", "content": first_question}, {"role": "user", "content": next_question}]
     return client.responses.create(model=model, input=history, max_output_tokens=60)
+def image_part_without_prefix(png, detail):
+    return {"type": "image_url", "image_url": {"url": __import__("base64").b64encode(png).decode(), "detail": detail}}
+
+
+def ask_with_image_no_fallback(client, model, question, image_url):
+    picture = {"type": "image_url", "image_url": {"url": image_url}}
+    content = [{"type": "text", "text": question}, picture]
+    response = client.chat.completions.create(model=model, messages=[{"role": "user", "content": content}])
+    return response.choices[0].message.content, True
+
+
+def ask_with_image_falling_back_on_anything(client, model, question, image_url):
+    try:
+        return ask_with_image_no_fallback(client, model, question, image_url)
+    except Exception:
+        response = client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
+        return response.choices[0].message.content, False
+
+
+def classify_by_the_chosen_token(client, model, text, labels):
+    response = client.chat.completions.create(
+        model=model,
+        messages=[{"role": "user", "content": f"{text}\nIs this {' or '.join(labels)}? Answer with one word."}],
+        max_completion_tokens=1,
+        logprobs=True,
+        top_logprobs=20,
+    )
+    chosen = response.choices[0].logprobs.content[0]
+    return chosen.token.strip().lower(), __import__("math").exp(chosen.logprob)
 
 
 # exercise id -> (the worked solution's answer, a plausible wrong answer)
@@ -235,7 +264,20 @@ CASES = {
     # Relies on server-side state, which the offline server (like Ollama) does not keep: a 400.
     "12.2": (lambda: solution("12").follow_up, lambda: follow_up_by_stored_id),
     "12.2 without the answer": (lambda: solution("12").follow_up, lambda: follow_up_forgetting_the_answer),
+    # Base64 text without the "data:image/png;base64," in front: not a URL.
+    "11.1": (lambda: solution("11").image_part, lambda: image_part_without_prefix),
+    # Lets the text-only model's 400 end the program.
+    "11.2": (lambda: solution("11").ask_with_image, lambda: ask_with_image_no_fallback),
+    # Retries text-only after any error, a model that does not exist included.
+    "11.2 on any error": (lambda: solution("11").ask_with_image, lambda: ask_with_image_falling_back_on_anything),
     "13.1": (lambda: solution("13").ask_all, lambda: ask_all_one_by_one),
+    # Returns the logprobs themselves, not probabilities.
+    "14.1": (
+        lambda: solution("14").token_probabilities,
+        lambda: lambda response: [(t.token, t.logprob) for t in response.choices[0].logprobs.content],
+    ),
+    # Trusts the one token the model happened to write, and its raw probability.
+    "14.2": (lambda: solution("14").classify, lambda: classify_by_the_chosen_token),
     "13.1 without a limit": (lambda: solution("13").ask_all, lambda: ask_all_unbounded),
     "13.1 in the order they finish": (lambda: solution("13").ask_all, lambda: ask_all_as_they_finish),
     "13.1 not async": (

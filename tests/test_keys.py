@@ -59,6 +59,7 @@ def test_openai_mistakes_are_named(key, reason):
 
 GEMINI_MISTAKES = [
     (None, "missing"),
+    ("AQ.your-key-here", "placeholder"),
     ("AIza-your-key-here", "placeholder"),
     ("\t" + GEMINI_STANDARD, "whitespace"),
     ("'" + GEMINI_STANDARD + "'", "quotes"),

@@ -271,7 +271,8 @@ def test_a_prompt_longer_than_the_context_window_is_a_400(shared, stream):
         ([{"role": "user", "content": 5}], "messages[0].content"),
         ([{"role": "user", "content": {"text": "hi"}}], "messages[0].content"),
         ([{"role": "user"}], "messages[0].content"),
-        ([{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}], "messages[0].content[0].type"),
+        ([{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}], "messages.[0].content.[0].type"),
+        ([{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}], "messages[0].content[0].type"),
     ],
 )
 def test_messages_and_contents_of_the_wrong_type_get_a_400(shared, messages, param):

@@ -97,11 +97,15 @@ def test_stream_chunks_fit_the_spec(server, extra):
         assert_fits("CreateChatCompletionStreamResponse", chunk)
 
 
+IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
         ("post", "/chat/completions", {"model": MODEL}),
         ("post", "/chat/completions", {"model": "gpt-nope", "messages": QUESTION}),
+        ("post", "/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": [IMAGE]}]}),
         ("get", "/models/gpt-nope", None),
         ("post", "/responses", {"model": MODEL, "input": "hi", "previous_response_id": "resp_1"}),
         ("get", "/responses/resp_1", None),

@@ -88,6 +88,26 @@ def test_messages_for_the_spec_read_like_openais(server):
     )
 
 
+IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}}
+
+
+@pytest.mark.parametrize("url", ["https://example.com/cat.png", "data:image/png;base64,iVBORw0KGgo="])
+def test_an_image_gets_openais_answer_for_a_text_only_model(server, url):
+    """The offline model reads text only: it refuses an image part word for word as OpenAI's text-only models do."""
+    image = {"type": "image_url", "image_url": {"url": url}}
+    messages = [*HI, {"role": "user", "content": [{"type": "text", "text": "What is this?"}, image]}]
+    response = _post(server, {"model": MODEL, "messages": messages})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "message": "Invalid content type. image_url is only supported by certain models.",
+            "type": "invalid_request_error",
+            "param": "messages.[1].content.[1].type",
+            "code": None,
+        }
+    }
+
+
 def test_a_valid_tool_round_trip_is_accepted(server):
     messages = [
         *HI,

@@ -49,7 +49,7 @@ def test_the_pattern_catches_every_key_shape():
         fake_key("AQ.", 60),
     ]
     assert all(_hits(f"key={shape}\n") for shape in shapes)
-    assert not _hits("sk-proj-your-key-here AIza-your-key-here sk-proj-... practice-key")
+    assert not _hits("sk-proj-your-key-here AQ.your-key-here AIza-your-key-here sk-proj-... practice-key")
 
 
 def test_no_tracked_file_holds_a_key():

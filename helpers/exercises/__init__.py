@@ -17,8 +17,10 @@ from . import (
     lesson07,
     lesson08,
     lesson10,
+    lesson11,
     lesson12,
     lesson13,
+    lesson14,
     lesson15,
 )
 from .lesson01 import BROKEN_ENV_LINE, MADE_UP_KEY
@@ -41,7 +43,9 @@ __all__ = [
     "lesson07",
     "lesson08",
     "lesson10",
+    "lesson11",
     "lesson12",
     "lesson13",
+    "lesson14",
     "lesson15",
 ]

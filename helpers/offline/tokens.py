@@ -9,13 +9,35 @@ checking `logit_bias`.
 
 from __future__ import annotations
 
+import contextlib
+import io
+
+
+def load_vocabulary(model_path: str):
+    """The model file's tokenizer alone, without its weights: `tokenize`, `detokenize`, `n_vocab`.
+
+    llama.cpp warns, on stderr, that a vocabulary has no context length; that says
+    nothing to a learner, so it is kept out of their notebook.
+    """
+    from llama_cpp import Llama
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        return Llama(model_path, vocab_only=True, verbose=False)
+
+
+def offline_tokenizer():
+    """The offline practice model's own tokenizer (lesson 14), installing the model first if need be."""
+    from .. import local_server
+
+    local_server.require_offline_model()  # waits for (or explains) the offline model's build
+    return load_vocabulary(str(local_server.model_file()))
+
 
 class TokenCounter:
     def __init__(self, model_path: str):
-        from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        self._vocab = Llama(model_path, vocab_only=True, verbose=False)
+        self._vocab = load_vocabulary(model_path)
         metadata = self._vocab.metadata
         model = self._vocab._model
         self._format = Jinja2ChatFormatter(

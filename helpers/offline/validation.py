@@ -95,6 +95,8 @@ def check_content(where: str, role: str, content):
         return 400, invalid_request(message, param, "invalid_type")
     for number, part in enumerate(content):
         part_param = f"{param}[{number}]"
+        if isinstance(part, dict) and part.get("type") == "image_url":
+            return 400, text_only_model_refuses_images(where, number)
         if isinstance(part, dict) and part.get("type") not in ("text", None):
             message = (
                 f"Invalid '{part_param}.type': {part.get('type')!r}. This offline model reads "
@@ -105,6 +107,18 @@ def check_content(where: str, role: str, content):
             message = f"Invalid '{part_param}': expected an object like {{'type': 'text', 'text': '...'}}."
             return 400, invalid_request(message, part_param, "invalid_type")
     return 200, None
+
+
+def text_only_model_refuses_images(where: str, number: int):
+    """OpenAI's answer when a model that reads text only is sent an image part, word for word.
+
+    Its body, as quoted in public bug reports (vllm-project/vllm#11629,
+    browser-use/web-ui#274, danny-avila/LibreChat#6333): a 400, no `code`, and a
+    `param` written with dots before the brackets, unlike its other errors.
+    """
+    message = "Invalid content type. image_url is only supported by certain models."
+    param = f"{where.replace('[', '.[')}.content.[{number}].type"  # messages[0] -> messages.[0]
+    return invalid_request(message, param)
 
 
 def check_llama_schema(path: str, body: dict):
