@@ -127,6 +127,8 @@ def follow_up_by_stored_id(client, model, first_question, first_response, next_q
 def follow_up_forgetting_the_answer(client, model, first_question, first_response, next_question):
     history = [{"role": "user", "content": first_question}, {"role": "user", "content": next_question}]
     return client.responses.create(model=model, input=history, max_output_tokens=60)
+
+
 def image_part_without_prefix(png, detail):
     return {"type": "image_url", "image_url": {"url": __import__("base64").b64encode(png).decode(), "detail": detail}}
 
