@@ -339,6 +339,24 @@ def test_responses_echo_the_reasoning_and_verbosity_asked_for(client):
     assert (plain.reasoning.effort, plain.reasoning.summary, plain.text.verbosity) == (None, None, "low")
 
 
+def test_responses_follow_a_json_schema_in_text_format(client):
+    # Structured Outputs in the Responses API live in text.format, not in response_format.
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "year": {"type": "integer"}},
+        "required": ["name", "year"],
+        "additionalProperties": False,
+    }
+    form = {"type": "json_schema", "name": "book", "schema": schema, "strict": True}
+    response = client.responses.create(
+        model=MODEL, input="Invent a book: its name and year.", text={"format": form}, max_output_tokens=60
+    )
+    import jsonschema
+
+    jsonschema.validate(json.loads(response.output_text), schema)
+    assert response.text.format.type == "json_schema" and response.text.format.name == "book"
+
+
 def test_a_stored_response_is_not_found_and_the_error_says_why(client):
     with pytest.raises(openai.NotFoundError) as caught:
         client.responses.retrieve("resp_123")

@@ -125,8 +125,12 @@ def test_the_model_routes_fit_the_spec(server):
 
 @pytest.mark.parametrize(
     "extra",
-    [{}, {"tools": [{"type": "function", **TOOL["function"]}], "tool_choice": "required"}],
-    ids=["text", "tools"],
+    [
+        {},
+        {"tools": [{"type": "function", **TOOL["function"]}], "tool_choice": "required"},
+        {"text": {"format": {"type": "json_schema", "name": "city", "schema": TOOL["function"]["parameters"]}}},
+    ],
+    ids=["text", "tools", "json_schema"],
 )
 def test_responses_fit_the_spec(server, extra):
     body = {"model": MODEL, "input": "What is the weather in Paris?", "max_output_tokens": 40, **extra}

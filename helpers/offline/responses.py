@@ -1,8 +1,9 @@
 """The Responses API (`POST /v1/responses`), its basic part, translated to and from chat completions.
 
 A request's `input` (a string, or messages and function-call items),
-`instructions`, `max_output_tokens`, `temperature`, `top_p`, function `tools`,
-`tool_choice` and `stream` become a chat completion request, served by the same
+`instructions`, `max_output_tokens`, `temperature`, `top_p`, `text.format` (JSON
+mode and Structured Outputs), function `tools`, `tool_choice` and `stream` become a
+chat completion request, served by the same
 guard as /v1/chat/completions; its reply becomes a Response object (`output`
 items, `output_text` parts, `usage` with input and output tokens). A streamed
 request gets the documented event sequence (response.created ... response.completed);
@@ -141,6 +142,12 @@ def to_chat(request: dict) -> dict:
     ]:
         if request.get(name) is not None:
             body[chat_name] = request[name]
+    form = (request.get("text") or {}).get("format") or {}
+    if form.get("type") == "json_schema":  # Structured Outputs: the same schema, in chat's wrapping
+        fields = {k: form[k] for k in ("name", "description", "schema", "strict") if k in form}
+        body["response_format"] = {"type": "json_schema", "json_schema": fields}
+    elif form.get("type") == "json_object":
+        body["response_format"] = {"type": "json_object"}
     if request.get("tools"):
         body["tools"] = [
             {"type": "function", "function": {k: tool[k] for k in ("name", "description", "parameters") if k in tool}}
@@ -207,7 +214,7 @@ def from_chat(reply: dict, request: dict) -> dict:
         "service_tier": shapes.SERVICE_TIER,
         "store": False,  # nothing is kept offline
         "temperature": request.get("temperature", 1.0),
-        "text": {"format": {"type": "text"}, "verbosity": text.get("verbosity") or "medium"},
+        "text": {"format": text.get("format") or {"type": "text"}, "verbosity": text.get("verbosity") or "medium"},
         "tool_choice": request.get("tool_choice", "auto"),
         "tools": tools,
         "top_logprobs": 0,
