@@ -151,6 +151,31 @@ async def ask_all_as_they_finish(client, model, questions, limit):
     return [await reply for reply in asyncio.as_completed([ask(question) for question in questions])]
 
 
+def port_left_on_chat(client, model, system, question):
+    response = client.chat.completions.create(
+        model=model,
+        messages=[{"role": "system", "content": system}, {"role": "user", "content": question}],
+        max_completion_tokens=60,
+    )
+    return response.choices[0].message.content
+
+
+def port_returning_the_first_item(client, model, system, question):
+    response = client.responses.create(model=model, instructions=system, input=question, max_output_tokens=60)
+    return response.output[0]
+
+
+def follow_up_by_stored_id(client, model, first_question, first_response, next_question):
+    return client.responses.create(
+        model=model, input=next_question, previous_response_id=first_response.id, max_output_tokens=60
+    )
+
+
+def follow_up_forgetting_the_answer(client, model, first_question, first_response, next_question):
+    history = [{"role": "user", "content": first_question}, {"role": "user", "content": next_question}]
+    return client.responses.create(model=model, input=history, max_output_tokens=60)
+
+
 def image_part_without_prefix(png, detail):
     return {"type": "image_url", "image_url": {"url": __import__("base64").b64encode(png).decode(), "detail": detail}}
 
@@ -288,6 +313,13 @@ CASES = {
         lambda: solution("15").cheapest,
         lambda: lambda rows: min(rows, key=lambda r: r["dollars"] or 0)["model"] if rows else None,
     ),
+    # Still a chat completion: nothing reached /responses.
+    "12.1": (lambda: solution("12").ask_responses, lambda: port_left_on_chat),
+    # Ported, but returns the first output item (a message object) instead of output_text.
+    "12.1 returning an item": (lambda: solution("12").ask_responses, lambda: port_returning_the_first_item),
+    # Relies on server-side state, which the offline server (like Ollama) does not keep: a 400.
+    "12.2": (lambda: solution("12").follow_up, lambda: follow_up_by_stored_id),
+    "12.2 without the answer": (lambda: solution("12").follow_up, lambda: follow_up_forgetting_the_answer),
     # Base64 text without the "data:image/png;base64," in front: not a URL.
     "11.1": (lambda: solution("11").image_part, lambda: image_part_without_prefix),
     # Lets the text-only model's 400 end the program.
