@@ -18,6 +18,7 @@ HI = [{"role": "user", "content": "hi"}]
 TOOL = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
 CALL = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
 CITY = {"type": "object", "properties": {"city": {"type": "string"}}}
+STRICT_OPEN_FORM = {"name": "r", "strict": True, "schema": CITY}  # strict, but its object is open
 CLOSED_WHERE = {"required": ["where"], "additionalProperties": False}  # closed itself, but the nested object is not
 
 
@@ -51,6 +52,7 @@ BAD_REQUESTS = [
     ({"tools": [TOOL, strict_tool({**CITY, "required": ["city"]})]}, "tools[1].function.parameters"),
     ({"tools": [strict_tool({**CITY, "additionalProperties": False})]}, "tools[0].function.parameters"),
     ({"tools": [strict_tool({**CITY, "properties": {"where": CITY}, **CLOSED_WHERE})]}, "tools[0].function.parameters"),
+    ({"response_format": {"type": "json_schema", "json_schema": STRICT_OPEN_FORM}}, "response_format"),
     ({"stream_options": {"include_usage": True}}, "stream_options"),  # without stream
     ({"response_format": {"type": "json_schema", "json_schema": {"schema": {}}}}, "response_format.json_schema.name"),
     ({"response_format": {"type": "yaml"}}, "response_format.type"),
@@ -110,6 +112,32 @@ def test_a_strict_schema_openai_refuses_is_refused_with_its_words(server):
     closed = {**CITY, "required": ["city"], "additionalProperties": False}
     accepted = {**body, "tools": [strict_tool(closed)], "tool_choice": "required", "max_completion_tokens": 30}
     assert _post(server, accepted).status_code == 200
+
+
+def test_a_strict_response_format_openai_refuses_is_refused_with_its_words(server):
+    def form(schema, strict=True):
+        return {"type": "json_schema", "json_schema": {"name": "city", "strict": strict, "schema": schema}}
+
+    body = {"model": MODEL, "messages": HI, "max_completion_tokens": 20}
+    error = _post(server, {**body, "response_format": form(CITY)}).json()["error"]
+    assert error == {
+        "message": "Invalid schema for response_format 'city': In context=(), 'additionalProperties' is required "
+        "to be supplied and to be false.",
+        "type": "invalid_request_error",
+        "param": "response_format",
+        "code": None,
+    }
+    closed = {**CITY, "required": ["city"], "additionalProperties": False}
+    assert _post(server, {**body, "response_format": form(closed)}).status_code == 200
+    not_strict = form(CITY, strict=False)  # taken as given
+    assert _post(server, {**body, "response_format": not_strict}).status_code == 200
+    text = {"format": {"type": "json_schema", **form(CITY)["json_schema"]}}
+    responses = _post(server, {"model": MODEL, "input": "hi", "text": text}, path="/responses")
+    assert responses.status_code == 400
+    assert (responses.json()["error"]["param"], responses.json()["error"]["code"]) == (
+        "text.format.schema",
+        "invalid_json_schema",
+    )
 
 
 IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}}

@@ -23,6 +23,7 @@ import secrets
 
 from . import shapes, spec
 from .errors import invalid_request, send_json
+from .validation import strict_format_problem
 
 _UNSUPPORTED = {
     "previous_response_id": "stored responses",
@@ -85,6 +86,9 @@ def check(request: dict, model: str):
     for param, what in _UNSUPPORTED.items():
         if request.get(param):
             return 400, _offline_only(what, param)
+    form = (request.get("text") or {}).get("format") or {}
+    if form.get("type") == "json_schema" and (problem := strict_format_problem(form)):
+        return 400, invalid_request(problem, "text.format.schema", "invalid_json_schema")
     for index, tool in enumerate(request.get("tools") or []):
         if tool.get("type") != "function":
             message = (

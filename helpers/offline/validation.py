@@ -163,6 +163,10 @@ def check_rules(body: dict, vocabulary_size: int | None = None):
         if problem:
             message = f"Invalid schema for function '{name}': {problem}"
             return 400, invalid_request(message, f"tools[{index}].function.parameters", "invalid_function_parameters")
+    form = body.get("response_format") or {}
+    if form.get("type") == "json_schema":
+        if problem := strict_format_problem(form.get("json_schema") or {}):
+            return 400, invalid_request(problem, "response_format", None)
     for name in ("tool_choice", "parallel_tool_calls"):
         if body.get(name) is not None and not tools:
             message = f"Invalid value for '{name}': '{name}' is only allowed when 'tools' are specified."
@@ -190,6 +194,20 @@ def check_rules(body: dict, vocabulary_size: int | None = None):
     if problem:
         return status, problem
     return _check_tool_messages(body["messages"])
+
+
+def strict_format_problem(form: dict) -> str | None:
+    """OpenAI's words for a strict `json_schema` response format that strict mode refuses, or None.
+
+    Chat Completions says it with param "response_format" and code null (as quoted in
+    public bug reports, e.g. github.com/moeru-ai/xsai/issues/145, 2025); the Responses
+    API with param "text.format.schema" and code "invalid_json_schema"
+    (github.com/mavam/pi-web-providers/issues/14, 2026-04).
+    """
+    if not form.get("strict"):
+        return None
+    problem = _strict_schema_problem(form.get("schema") or {})
+    return f"Invalid schema for response_format '{form.get('name')}': {problem}" if problem else None
 
 
 def _strict_schema_problem(schema, context=()) -> str | None:
