@@ -247,6 +247,52 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     ModelRule(OFFLINE_MODEL, REASONING_EFFORTS, None, "always", "always", _OFFLINE),
 )
 
+# --- Tool calling: what differs by provider ------------------------------------------------
+# The request and reply shapes are OpenAI's everywhere (`tools`, `tool_choice`,
+# `message.tool_calls`, `{"role": "tool", ...}`); these are the differences a learner meets.
+# Which models take tools with which reasoning_effort is in MODEL_RULES (`tools`).
+
+
+@dataclass(frozen=True)
+class ToolCallingFacts:
+    provider: str  # a key of PROVIDERS
+    note: str  # what differs, in one or two sentences
+    source: Source
+
+
+TOOL_CALLING = {
+    facts.provider: facts
+    for facts in (
+        ToolCallingFacts(
+            "openai",
+            'gpt-6-luna and gpt-6-sol call functions in Chat Completions only with reasoning_effort="none" '
+            "(with thinking on, tools need the Responses API); strict mode needs additionalProperties false "
+            "and every property required.",
+            Source(
+                "https://developers.openai.com/api/docs/guides/deployment-checklist",
+                CHECKED,
+                note="strict-mode rules: https://developers.openai.com/api/docs/guides/function-calling",
+            ),
+        ),
+        ToolCallingFacts(
+            "gemini",
+            "Gemini 3 models attach a thought signature to each function call: send the assistant message "
+            "back exactly as it came, or the next request is refused with a 4xx.",
+            Source("https://ai.google.dev/gemini-api/docs/thought-signatures", CHECKED),
+        ),
+        ToolCallingFacts(
+            "ollama",
+            "Its /v1 takes tools for models trained to call them (the Tools category on ollama.com/search, "
+            "llama3.2 among them), streamed replies included; a model without tool support gets an error.",
+            Source(
+                "https://docs.ollama.com/api/openai-compatibility",
+                CHECKED,
+                note="streamed tool calls: https://ollama.com/blog/streaming-tool",
+            ),
+        ),
+    )
+}
+
 # --- Prices ------------------------------------------------------------------------------
 # US dollars per 1 million tokens, as published on the providers' pricing pages on the
 # date in each source. Cached input is a prompt prefix the provider has seen recently;
@@ -273,6 +319,62 @@ PRICES: dict[str, Price] = {
     OFFLINE_MODEL: Price(0.0, 0.0, 0.0, _OFFLINE),
 }
 
+# --- The Responses API ---------------------------------------------------------------------
+# OpenAI's newer API (`client.responses.create`, POST {base_url}/responses) beside Chat
+# Completions: which servers answer it, and whether they keep state between requests
+# (`store`, `previous_response_id`). Lesson 12 prints this table.
+
+
+@dataclass(frozen=True)
+class ResponsesSupport:
+    serves: bool  # answers POST /responses
+    stored_state: bool  # keeps responses: store=True, previous_response_id, responses.retrieve
+    note: str
+    source: Source
+
+
+_OPENAI_MIGRATE = Source(
+    "https://developers.openai.com/api/docs/guides/migrate-to-responses",
+    CHECKED,
+    note="'While Chat Completions remains supported, Responses is recommended for all new projects.'",
+)
+# OpenAI's API reference, as its OpenAPI specification (CreateResponse and Reasoning schemas).
+_OPENAI_SPEC = Source(
+    "https://github.com/openai/openai-openapi/blob/f85dbe223d40e1a31cba812ab2d755c7e98a92a3/openapi.json",
+    CHECKED,
+)
+_OLLAMA_RESPONSES = Source(
+    "https://docs.ollama.com/api/openai-compatibility",
+    CHECKED,
+    note="section /v1/responses: 'Added in Ollama v0.13.3', non-stateful only",
+)
+_GEMINI_RESPONSES = Source(
+    "https://ai.google.dev/gemini-api/docs/openai",
+    CHECKED,
+    note="the page documents chat/completions (and embeddings, images, batches, models) but no /responses; "
+    "not tried with a key. Google's own stateful API is the Interactions API (https://ai.google.dev/api).",
+)
+
+RESPONSES_API: dict[str, ResponsesSupport] = {
+    "openai": ResponsesSupport(
+        True, True, "recommended for new projects; stores responses unless store=False", _OPENAI_MIGRATE
+    ),
+    "gemini": ResponsesSupport(
+        False, False, "OpenAI-compatible endpoint serves Chat Completions only", _GEMINI_RESPONSES
+    ),
+    "ollama": ResponsesSupport(
+        True, False, "since v0.13.3; no previous_response_id or conversation", _OLLAMA_RESPONSES
+    ),
+    OFFLINE_MODEL: ResponsesSupport(
+        True, False, "input, instructions, max_output_tokens, streaming, function tools; 400 for the rest", _OFFLINE
+    ),
+}
+
+# Request rules of the Responses API (source: _OPENAI_SPEC).
+RESPONSES_MIN_OUTPUT_TOKENS = 16  # max_output_tokens below this is refused; it counts reasoning tokens too
+RESPONSES_STORE_DEFAULT = True  # Responses stores by default; Chat Completions' `store` defaults to false
+REASONING_SUMMARIES = ("auto", "concise", "detailed")  # reasoning={"summary": ...}, Responses API only
+RESPONSES_FACTS_SOURCE = _OPENAI_SPEC
 # --- Images in a chat message ------------------------------------------------------------
 # Which models read an image part ({"type": "image_url", ...}). A model that reads text only
 # answers it with a 400 (OpenAI: "Invalid content type. image_url is only supported by

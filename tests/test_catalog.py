@@ -42,6 +42,24 @@ def test_every_retirement_cites_a_source_and_a_current_replacement():
         assert replacement not in RETIRING, (model, replacement)
 
 
+def test_responses_api_support_covers_every_provider_and_cites_a_source():
+    assert set(catalog.RESPONSES_API) == set(catalog.PROVIDERS) | {catalog.OFFLINE_MODEL}
+    for name, support in catalog.RESPONSES_API.items():
+        assert support.source.checked.startswith("2026-"), name
+        assert support.serves or not support.stored_state, name
+
+
+def test_the_responses_rules_match_the_specification_the_offline_server_checks():
+    document = json.loads((ROOT / "helpers" / "offline" / "openai_request_schemas.json").read_text())
+    schemas = document["components"]["schemas"]
+    fields = {k: v for part in schemas["CreateResponse"]["allOf"] for k, v in part.get("properties", {}).items()}
+    assert fields["max_output_tokens"]["anyOf"][0]["minimum"] == catalog.RESPONSES_MIN_OUTPUT_TOKENS
+    assert fields["store"]["anyOf"][0]["default"] is catalog.RESPONSES_STORE_DEFAULT
+    summary = schemas["Reasoning"]["properties"]["summary"]["anyOf"][0]["enum"]
+    assert tuple(summary) == catalog.REASONING_SUMMARIES
+    assert document["source"] == catalog.RESPONSES_FACTS_SOURCE.url
+
+
 @pytest.mark.parametrize("facts", catalog.PROVIDERS.values(), ids=lambda facts: facts.name)
 def test_no_default_is_retiring(facts):
     assert facts.model not in RETIRING
@@ -69,6 +87,13 @@ def test_no_lesson_code_checker_or_solution_names_a_retiring_model(path, read):
 def test_the_scan_would_catch_one():
     assert _names('model="gpt-5-nano"') == {"gpt-5-nano"}
     assert _names("gpt-5.4-mini and gpt-6-luna") == set()
+
+
+def test_tool_calling_facts_cover_every_provider_and_cite_a_source():
+    assert set(catalog.TOOL_CALLING) == set(catalog.PROVIDERS)
+    for name, facts in catalog.TOOL_CALLING.items():
+        assert facts.provider == name and facts.note.strip()
+        assert facts.source.url.startswith("https://") and facts.source.checked.startswith("2026-"), name
 
 
 def test_every_model_a_lesson_names_says_whether_it_reads_images():

@@ -65,6 +65,52 @@ def first_token_after_the_loop(client, model, messages):
     return time.perf_counter() - started, "".join(pieces)
 
 
+def collect_ignoring_index(chunks):
+    call = {"id": None, "name": "", "arguments": ""}
+    for chunk in chunks:
+        for piece in (chunk.choices[0].delta.tool_calls or []) if chunk.choices else []:
+            call["id"] = call["id"] or piece.id
+            call["name"] = piece.function.name or call["name"]
+            call["arguments"] += piece.function.arguments or ""
+    return [call] if call["id"] else []
+
+
+def time_tool_left_open():
+    tool = solution("09").time_tool
+    parameters = {"type": "object", "properties": tool["function"]["parameters"]["properties"]}
+    return {"type": "function", "function": {**tool["function"], "parameters": parameters}}
+
+
+def ask_with_tools_letting_errors_through(client, model, messages, tools, functions, max_rounds):
+    messages = list(messages)
+    for _ in range(max_rounds):
+        reply = client.chat.completions.create(model=model, messages=messages, tools=tools, max_completion_tokens=60)
+        message = reply.choices[0].message
+        if not message.tool_calls:
+            return message.content
+        messages.append(message)
+        for call in message.tool_calls:
+            result = functions[call.function.name](**json.loads(call.function.arguments))  # no try: a failure crashes
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+    return None
+
+
+def ask_with_tools_without_a_cap(client, model, messages, tools, functions, max_rounds):
+    messages = list(messages)
+    while True:  # max_rounds ignored
+        reply = client.chat.completions.create(model=model, messages=messages, tools=tools, max_completion_tokens=60)
+        message = reply.choices[0].message
+        if not message.tool_calls:
+            return message.content
+        messages.append(message)
+        for call in message.tool_calls:
+            try:
+                result = functions[call.function.name](**json.loads(call.function.arguments))
+            except Exception as error:
+                result = {"error": str(error)}
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+
+
 def retry_everything(client, model, question):
     for attempt in range(3):
         try:
@@ -129,6 +175,31 @@ async def ask_all_as_they_finish(client, model, questions, limit):
             return await _reply(client, model, question)
 
     return [await reply for reply in asyncio.as_completed([ask(question) for question in questions])]
+
+
+def port_left_on_chat(client, model, system, question):
+    response = client.chat.completions.create(
+        model=model,
+        messages=[{"role": "system", "content": system}, {"role": "user", "content": question}],
+        max_completion_tokens=60,
+    )
+    return response.choices[0].message.content
+
+
+def port_returning_the_first_item(client, model, system, question):
+    response = client.responses.create(model=model, instructions=system, input=question, max_output_tokens=60)
+    return response.output[0]
+
+
+def follow_up_by_stored_id(client, model, first_question, first_response, next_question):
+    return client.responses.create(
+        model=model, input=next_question, previous_response_id=first_response.id, max_output_tokens=60
+    )
+
+
+def follow_up_forgetting_the_answer(client, model, first_question, first_response, next_question):
+    history = [{"role": "user", "content": first_question}, {"role": "user", "content": next_question}]
+    return client.responses.create(model=model, input=history, max_output_tokens=60)
 
 
 def image_part_without_prefix(png, detail):
@@ -227,6 +298,13 @@ CASES = {
         ),
     ),
     "8.2": (lambda: solution("08").book_format, lambda: {"type": "json_object"}),
+    # strict, but the schema leaves other keys open and city optional: OpenAI (and the offline server) refuse it.
+    "9.1": (lambda: solution("09").time_tool, time_tool_left_open),
+    # Puts every piece into one call: right for one call, wrong for two.
+    "9.2": (lambda: solution("09").collect_tool_calls, lambda: collect_ignoring_index),
+    # The loop, but a tool that raises crashes it.
+    "9.3": (lambda: solution("09").ask_with_tools, lambda: ask_with_tools_letting_errors_through),
+    "9.3 without a cap": (lambda: solution("09").ask_with_tools, lambda: ask_with_tools_without_a_cap),
     "10.1": (
         lambda: solution("10").should_retry,
         # retries every 429, billing errors included
@@ -285,6 +363,13 @@ CASES = {
     # Allow-listed, but trusts the arguments: a 2000-character summary goes into the database.
     "16.2": (lambda: solution("16").safe_run, lambda: run_allow_listed_without_validation),
     "16.2 by name": (lambda: solution("16").safe_run, lambda: run_by_name),
+    # Still a chat completion: nothing reached /responses.
+    "12.1": (lambda: solution("12").ask_responses, lambda: port_left_on_chat),
+    # Ported, but returns the first output item (a message object) instead of output_text.
+    "12.1 returning an item": (lambda: solution("12").ask_responses, lambda: port_returning_the_first_item),
+    # Relies on server-side state, which the offline server (like Ollama) does not keep: a 400.
+    "12.2": (lambda: solution("12").follow_up, lambda: follow_up_by_stored_id),
+    "12.2 without the answer": (lambda: solution("12").follow_up, lambda: follow_up_forgetting_the_answer),
     # Base64 text without the "data:image/png;base64," in front: not a URL.
     "11.1": (lambda: solution("11").image_part, lambda: image_part_without_prefix),
     # Lets the text-only model's 400 end the program.

@@ -148,7 +148,8 @@ def test_every_lesson_has_a_summary_and_all_but_the_last_a_next_link(notebook):
         assert "## The end of the course" in markdown and "Where to go next" in markdown
     else:
         following = NOTEBOOKS[NOTEBOOKS.index(notebook) + 1].name
-        assert re.search(r"\*\*Next\*\*: \[lesson \d+\]\(" + re.escape(following) + r"\)", markdown)
+        number = int(following[:2])
+        assert re.search(rf"\*\*Next\*\*: \[lesson {number}\]\(" + re.escape(following) + r"\)", markdown)
 
 
 def test_every_lesson_has_an_exercise_whose_checker_makes_a_request(notebook):
@@ -162,3 +163,15 @@ def test_every_lesson_has_an_exercise_whose_checker_makes_a_request(notebook):
 def test_the_first_lesson_makes_a_real_call():
     data, cells = _code_cells(NOTEBOOKS[0])
     assert any("client.chat.completions.create(" in "".join(c["source"]) for c in cells)
+
+
+def test_every_lesson_title_carries_its_number(notebook):
+    data, _ = _code_cells(notebook)
+    first_heading = next(
+        line
+        for cell in data["cells"]
+        if cell["cell_type"] == "markdown"
+        for line in "".join(cell["source"]).splitlines()
+        if line.startswith("# ")
+    )
+    assert first_heading.startswith(f"# {int(notebook.name[:2])}. "), first_heading

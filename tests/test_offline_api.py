@@ -139,6 +139,24 @@ def test_the_round_trip_with_a_tool_result_ends_in_text(client):
     assert second.usage.prompt_tokens > first.usage.prompt_tokens  # the call and its result are in the prompt
 
 
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_the_answer_to_a_tool_result_is_a_sentence_not_a_call_written_as_text(client, seed):
+    # SmolLM2-135M imitates the call above it in the prompt: '<tool_call>[{"name": "get_weather", ...' came
+    # back as the final answer's text (seed 5), which no OpenAI model would send as content.
+    call = {"id": "call_abc", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    messages = [
+        *QUESTION,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_abc", "content": json.dumps({"temperature_c": 18})},
+    ]
+    reply = client.chat.completions.create(
+        model=MODEL, messages=messages, tools=[WEATHER], max_completion_tokens=20, seed=seed
+    )
+    text = reply.choices[0].message.content
+    assert reply.choices[0].message.tool_calls is None
+    assert text[:1].isalnum() and "<tool_call>" not in text and '"name"' not in text, text
+
+
 def test_a_streamed_tool_call_is_assembled_by_the_sdks_stream_helper(client):
     with client.chat.completions.stream(
         model=MODEL, messages=QUESTION, tools=[WEATHER], tool_choice="required", max_completion_tokens=60, seed=1
@@ -323,6 +341,46 @@ def test_responses_refuse_what_needs_openai_with_a_clear_400(client, extra, para
     with pytest.raises(openai.BadRequestError) as caught:
         client.responses.create(model=MODEL, input="hi", **extra)
     assert caught.value.param == param
+
+
+def test_responses_echo_the_reasoning_and_verbosity_asked_for(client):
+    # OpenAI echoes `reasoning` and `text.verbosity` in the Response; the offline model has no
+    # reasoning, so no reasoning item and no reasoning tokens, but the settings read back as sent.
+    asked = client.responses.create(
+        model=MODEL, input="Say hello.", max_output_tokens=16, reasoning={"effort": "low", "summary": "auto"}
+    )
+    assert (asked.reasoning.effort, asked.reasoning.summary) == ("low", "auto")
+    assert [item.type for item in asked.output] == ["message"]
+    assert asked.usage.output_tokens_details.reasoning_tokens == 0
+    assert asked.text.verbosity == "medium"  # OpenAI's default
+    plain = client.responses.create(model=MODEL, input="Say hello.", max_output_tokens=16, text={"verbosity": "low"})
+    assert (plain.reasoning.effort, plain.reasoning.summary, plain.text.verbosity) == (None, None, "low")
+
+
+def test_responses_follow_a_json_schema_in_text_format(client):
+    # Structured Outputs in the Responses API live in text.format, not in response_format.
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "year": {"type": "integer"}},
+        "required": ["name", "year"],
+        "additionalProperties": False,
+    }
+    form = {"type": "json_schema", "name": "book", "schema": schema, "strict": True}
+    response = client.responses.create(
+        model=MODEL, input="Invent a book: its name and year.", text={"format": form}, max_output_tokens=60
+    )
+    import jsonschema
+
+    jsonschema.validate(json.loads(response.output_text), schema)
+    assert response.text.format.type == "json_schema" and response.text.format.name == "book"
+
+
+def test_a_stored_response_is_not_found_and_the_error_says_why(client):
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.responses.retrieve("resp_123")
+    assert "resp_123" in caught.value.message and "stores no responses" in caught.value.message
+    with pytest.raises(openai.NotFoundError, match="stores no responses"):
+        client.responses.delete("resp_123")
 
 
 # --- CHAT_TUTORIAL_DEFAULT_SEED ------------------------------------------------------------

@@ -108,6 +108,7 @@ IMAGE = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"
         ("post", "/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": [IMAGE]}]}),
         ("get", "/models/gpt-nope", None),
         ("post", "/responses", {"model": MODEL, "input": "hi", "previous_response_id": "resp_1"}),
+        ("get", "/responses/resp_1", None),
         ("post", "/nowhere", {}),
     ],
 )
@@ -124,8 +125,12 @@ def test_the_model_routes_fit_the_spec(server):
 
 @pytest.mark.parametrize(
     "extra",
-    [{}, {"tools": [{"type": "function", **TOOL["function"]}], "tool_choice": "required"}],
-    ids=["text", "tools"],
+    [
+        {},
+        {"tools": [{"type": "function", **TOOL["function"]}], "tool_choice": "required"},
+        {"text": {"format": {"type": "json_schema", "name": "city", "schema": TOOL["function"]["parameters"]}}},
+    ],
+    ids=["text", "tools", "json_schema"],
 )
 def test_responses_fit_the_spec(server, extra):
     body = {"model": MODEL, "input": "What is the weather in Paris?", "max_output_tokens": 40, **extra}

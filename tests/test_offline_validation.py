@@ -17,6 +17,14 @@ MODEL = catalog.OFFLINE_MODEL
 HI = [{"role": "user", "content": "hi"}]
 TOOL = {"type": "function", "function": {"name": "f", "parameters": {"type": "object", "properties": {}}}}
 CALL = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+CITY = {"type": "object", "properties": {"city": {"type": "string"}}}
+STRICT_OPEN_FORM = {"name": "r", "strict": True, "schema": CITY}  # strict, but its object is open
+CLOSED_WHERE = {"required": ["where"], "additionalProperties": False}  # closed itself, but the nested object is not
+
+
+def strict_tool(parameters):
+    return {"type": "function", "function": {"name": "f", "parameters": parameters, "strict": True}}
+
 
 BAD_REQUESTS = [
     ({"bogus": 1}, "bogus"),
@@ -40,6 +48,11 @@ BAD_REQUESTS = [
     ({"tools": [TOOL], "tool_choice": "sometimes"}, "tool_choice"),
     ({"tools": [{"type": "function", "function": {"name": "bad name!"}}]}, "tools[0].function.name"),
     ({"tools": [{"type": "function"}]}, "tools[0].function"),
+    # strict mode: every object closed (additionalProperties false) and every key required, nested ones too
+    ({"tools": [TOOL, strict_tool({**CITY, "required": ["city"]})]}, "tools[1].function.parameters"),
+    ({"tools": [strict_tool({**CITY, "additionalProperties": False})]}, "tools[0].function.parameters"),
+    ({"tools": [strict_tool({**CITY, "properties": {"where": CITY}, **CLOSED_WHERE})]}, "tools[0].function.parameters"),
+    ({"response_format": {"type": "json_schema", "json_schema": STRICT_OPEN_FORM}}, "response_format"),
     ({"stream_options": {"include_usage": True}}, "stream_options"),  # without stream
     ({"response_format": {"type": "json_schema", "json_schema": {"schema": {}}}}, "response_format.json_schema.name"),
     ({"response_format": {"type": "yaml"}}, "response_format.type"),
@@ -85,6 +98,45 @@ def test_messages_for_the_spec_read_like_openais(server):
     )
     assert _post(server, {**body, "bogus": 1}).json()["error"]["message"] == (
         "Unrecognized request argument supplied: bogus"
+    )
+
+
+def test_a_strict_schema_openai_refuses_is_refused_with_its_words(server):
+    body = {"model": MODEL, "messages": HI, "tools": [strict_tool({**CITY, "additionalProperties": False})]}
+    error = _post(server, body).json()["error"]
+    assert error["code"] == "invalid_function_parameters"
+    assert error["message"] == (
+        "Invalid schema for function 'f': In context=(), 'required' is required to be supplied and to be an "
+        "array including every key in properties. Missing 'city'."
+    )
+    closed = {**CITY, "required": ["city"], "additionalProperties": False}
+    accepted = {**body, "tools": [strict_tool(closed)], "tool_choice": "required", "max_completion_tokens": 30}
+    assert _post(server, accepted).status_code == 200
+
+
+def test_a_strict_response_format_openai_refuses_is_refused_with_its_words(server):
+    def form(schema, strict=True):
+        return {"type": "json_schema", "json_schema": {"name": "city", "strict": strict, "schema": schema}}
+
+    body = {"model": MODEL, "messages": HI, "max_completion_tokens": 20}
+    error = _post(server, {**body, "response_format": form(CITY)}).json()["error"]
+    assert error == {
+        "message": "Invalid schema for response_format 'city': In context=(), 'additionalProperties' is required "
+        "to be supplied and to be false.",
+        "type": "invalid_request_error",
+        "param": "response_format",
+        "code": None,
+    }
+    closed = {**CITY, "required": ["city"], "additionalProperties": False}
+    assert _post(server, {**body, "response_format": form(closed)}).status_code == 200
+    not_strict = form(CITY, strict=False)  # taken as given
+    assert _post(server, {**body, "response_format": not_strict}).status_code == 200
+    text = {"format": {"type": "json_schema", **form(CITY)["json_schema"]}}
+    responses = _post(server, {"model": MODEL, "input": "hi", "text": text}, path="/responses")
+    assert responses.status_code == 400
+    assert (responses.json()["error"]["param"], responses.json()["error"]["code"]) == (
+        "text.format.schema",
+        "invalid_json_schema",
     )
 
 

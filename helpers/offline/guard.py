@@ -89,7 +89,9 @@ class OpenAIStyleGuard:
             body = {"status": "ok", "model": self.model, "pid": os.getpid(), **self.health}
             return await send_json(send, 200, body)
         model_id = path.removeprefix("/v1/models/") if path.startswith("/v1/models/") else None
-        if method not in self.ROUTES.get(path, ()) and not (model_id and method == "GET"):
+        stored_id = path.removeprefix("/v1/responses/") if path.startswith("/v1/responses/") else None
+        stored = stored_id and "/" not in stored_id and method in ("GET", "DELETE")
+        if method not in self.ROUTES.get(path, ()) and not (model_id and method == "GET") and not stored:
             message = f"Invalid URL ({method} {scope['path']})"
             return await send_json(send, 404, error_body(message, "invalid_request_error"))
         problem = self._check_key(dict(scope["headers"]).get(b"authorization", b""))
@@ -97,6 +99,8 @@ class OpenAIStyleGuard:
             return await send_json(send, 401, problem)
         if path == "/v1/models":  # answered here: llama-cpp-python's waits for any reply being written
             return await send_json(send, 200, {"object": "list", "data": [self._model_card()]})
+        if stored:
+            return await responses.refuse_stored(send, stored_id)
         if model_id is not None:
             if model_id != self.model:
                 message = f"The model '{model_id}' does not exist"

@@ -1,8 +1,9 @@
 """The Responses API (`POST /v1/responses`), its basic part, translated to and from chat completions.
 
 A request's `input` (a string, or messages and function-call items),
-`instructions`, `max_output_tokens`, `temperature`, `top_p`, function `tools`,
-`tool_choice` and `stream` become a chat completion request, served by the same
+`instructions`, `max_output_tokens`, `temperature`, `top_p`, `text.format` (JSON
+mode and Structured Outputs), function `tools`, `tool_choice` and `stream` become a
+chat completion request, served by the same
 guard as /v1/chat/completions; its reply becomes a Response object (`output`
 items, `output_text` parts, `usage` with input and output tokens). A streamed
 request gets the documented event sequence (response.created ... response.completed);
@@ -10,7 +11,9 @@ the events are written once the reply is finished.
 
 What needs OpenAI's side cannot work offline and gets a clear 400: stored state
 (`previous_response_id`, `conversation`, `background`, stored prompts) and
-built-in tools (web search, file search, ...).
+built-in tools (web search, file search, ...); retrieving a stored response
+(GET /v1/responses/{id}) gets a 404 that says nothing is stored. `reasoning` and
+`text.verbosity` are echoed as sent, as OpenAI does.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import secrets
 
 from . import shapes, spec
 from .errors import invalid_request, send_json
+from .validation import strict_format_problem
 
 _UNSUPPORTED = {
     "previous_response_id": "stored responses",
@@ -60,6 +64,15 @@ async def serve(guard, scope, receive, send, raw: bytes):
     return await guard.chat(scope, receive, send, body, reply_sink=answer)
 
 
+async def refuse_stored(send, response_id: str):
+    """GET or DELETE /v1/responses/{id}: nothing is stored offline, so there is nothing to find."""
+    message = (
+        f"Response with id '{response_id}' not found. The offline practice server stores no responses "
+        "(it answers every request with store: false): keep what you need from each response yourself."
+    )
+    return await send_json(send, 404, invalid_request(message, "response_id", "not_found"))
+
+
 def check(request: dict, model: str):
     if request.get("model") and request["model"] != model:
         message = (
@@ -73,6 +86,9 @@ def check(request: dict, model: str):
     for param, what in _UNSUPPORTED.items():
         if request.get(param):
             return 400, _offline_only(what, param)
+    form = (request.get("text") or {}).get("format") or {}
+    if form.get("type") == "json_schema" and (problem := strict_format_problem(form)):
+        return 400, invalid_request(problem, "text.format.schema", "invalid_json_schema")
     for index, tool in enumerate(request.get("tools") or []):
         if tool.get("type") != "function":
             message = (
@@ -130,6 +146,12 @@ def to_chat(request: dict) -> dict:
     ]:
         if request.get(name) is not None:
             body[chat_name] = request[name]
+    form = (request.get("text") or {}).get("format") or {}
+    if form.get("type") == "json_schema":  # Structured Outputs: the same schema, in chat's wrapping
+        fields = {k: form[k] for k in ("name", "description", "schema", "strict") if k in form}
+        body["response_format"] = {"type": "json_schema", "json_schema": fields}
+    elif form.get("type") == "json_object":
+        body["response_format"] = {"type": "json_object"}
     if request.get("tools"):
         body["tools"] = [
             {"type": "function", "function": {k: tool[k] for k in ("name", "description", "parameters") if k in tool}}
@@ -171,6 +193,7 @@ def from_chat(reply: dict, request: dict) -> dict:
             }
         )
     cut = choice["finish_reason"] == "length"
+    reasoning, text = request.get("reasoning") or {}, request.get("text") or {}
     usage = reply["usage"]
     tools = [  # as OpenAI echoes them: every field, strict by default
         {"description": None, "parameters": None, "strict": True, **tool} for tool in request.get("tools") or []
@@ -190,11 +213,12 @@ def from_chat(reply: dict, request: dict) -> dict:
         "output": output,
         "parallel_tool_calls": request.get("parallel_tool_calls", True),
         "previous_response_id": None,
-        "reasoning": {"effort": None, "summary": None},
+        # What the request asked for, echoed as OpenAI does; this model has no reasoning to apply it to.
+        "reasoning": {"effort": reasoning.get("effort"), "summary": reasoning.get("summary")},
         "service_tier": shapes.SERVICE_TIER,
         "store": False,  # nothing is kept offline
         "temperature": request.get("temperature", 1.0),
-        "text": {"format": {"type": "text"}},
+        "text": {"format": text.get("format") or {"type": "text"}, "verbosity": text.get("verbosity") or "medium"},
         "tool_choice": request.get("tool_choice", "auto"),
         "tools": tools,
         "top_logprobs": 0,

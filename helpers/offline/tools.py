@@ -12,7 +12,8 @@ built from the tools' parameter schemas decides what the model may write:
 - "auto": a call or text (which the model starts with "message:", removed
   here); the model picks. SmolLM2-135M picks the call nearly always, needed or
   not (`make bench` measures both rates). Once the last message is a tool
-  result, the reply is text, so the standard round trip ends;
+  result, the reply is a sentence of text (not a call imitated in text), so the
+  standard round trip ends;
 - "none": the tools are left out and the model answers in text.
 
 `parallel_tool_calls=false` allows one call per reply; otherwise up to
@@ -82,7 +83,7 @@ def prepare(body: dict) -> dict:
     body.pop("response_format", None)
     answered = messages[-1].get("role") == "tool"
     if choice == "auto" and answered:  # the calls are answered: reply in text (a tiny model would call again)
-        body["grammar"] = PROSE_GRAMMAR
+        body["grammar"] = ANSWER_GRAMMAR
     else:
         most = 1 if parallel is False else MAX_PARALLEL_CALLS
         body["grammar"] = call_grammar(tools, most=most, text=choice == "auto")
@@ -90,6 +91,9 @@ def prepare(body: dict) -> dict:
 
 
 PROSE_GRAMMAR = f'root ::= prose\nprose ::= "{TEXT_MARK}" [^\\x00]*'
+# After a tool result: a sentence, not a call written out as text (`<tool_call>[...`, `[{"name"...`),
+# which SmolLM2-135M writes otherwise, imitating the call above it in the prompt.
+ANSWER_GRAMMAR = f'root ::= "{TEXT_MARK}" " " [A-Z0-9] [^<\\[{{\\x00]*'
 
 
 def call_grammar(tools: list[dict], most: int, text: bool) -> str:

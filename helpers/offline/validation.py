@@ -158,6 +158,15 @@ def check_rules(body: dict, vocabulary_size: int | None = None):
                 f"pattern '{FUNCTION_NAME.pattern}' (letters, digits, underscores and dashes, at most 64)."
             )
             return 400, invalid_request(message, param, "invalid_value")
+        function = tool.get("function") or {}
+        problem = _strict_schema_problem(function.get("parameters") or {}) if function.get("strict") else None
+        if problem:
+            message = f"Invalid schema for function '{name}': {problem}"
+            return 400, invalid_request(message, f"tools[{index}].function.parameters", "invalid_function_parameters")
+    form = body.get("response_format") or {}
+    if form.get("type") == "json_schema":
+        if problem := strict_format_problem(form.get("json_schema") or {}):
+            return 400, invalid_request(problem, "response_format", None)
     for name in ("tool_choice", "parallel_tool_calls"):
         if body.get(name) is not None and not tools:
             message = f"Invalid value for '{name}': '{name}' is only allowed when 'tools' are specified."
@@ -185,6 +194,52 @@ def check_rules(body: dict, vocabulary_size: int | None = None):
     if problem:
         return status, problem
     return _check_tool_messages(body["messages"])
+
+
+def strict_format_problem(form: dict) -> str | None:
+    """OpenAI's words for a strict `json_schema` response format that strict mode refuses, or None.
+
+    Chat Completions says it with param "response_format" and code null (as quoted in
+    public bug reports, e.g. github.com/moeru-ai/xsai/issues/145, 2025); the Responses
+    API with param "text.format.schema" and code "invalid_json_schema"
+    (github.com/mavam/pi-web-providers/issues/14, 2026-04).
+    """
+    if not form.get("strict"):
+        return None
+    problem = _strict_schema_problem(form.get("schema") or {})
+    return f"Invalid schema for response_format '{form.get('name')}': {problem}" if problem else None
+
+
+def _strict_schema_problem(schema, context=()) -> str | None:
+    """What OpenAI's strict mode refuses in a schema: an object that allows other keys, or leaves one optional.
+
+    Strict mode (`"strict": true`) needs `"additionalProperties": false` on every object
+    and every key of `properties` listed in `required`, nested objects included.
+    """
+    if not isinstance(schema, dict):
+        return None
+    if schema.get("type") == "object" or "properties" in schema:
+        if schema.get("additionalProperties") is not False:
+            return f"In context={context!r}, 'additionalProperties' is required to be supplied and to be false."
+        properties = schema.get("properties") or {}
+        missing = [key for key in properties if key not in (schema.get("required") or [])]
+        if missing:
+            return (
+                f"In context={context!r}, 'required' is required to be supplied and to be an array including "
+                f"every key in properties. Missing '{missing[0]}'."
+            )
+        for key, value in properties.items():
+            if problem := _strict_schema_problem(value, (*context, "properties", key)):
+                return problem
+    if problem := _strict_schema_problem(schema.get("items"), (*context, "items")):
+        return problem
+    for keyword in ("anyOf", "$defs", "definitions"):
+        parts = schema.get(keyword)
+        named = parts.items() if isinstance(parts, dict) else enumerate(parts or [])
+        for label, part in named:
+            if problem := _strict_schema_problem(part, (*context, keyword, str(label))):
+                return problem
+    return None
 
 
 def _check_logit_bias(bias, vocabulary_size):
