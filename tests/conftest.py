@@ -5,17 +5,10 @@ to `pytest notebooks/` alone too.
 
 from __future__ import annotations
 
-import socket
-
 import pytest
+from isolation import free_port
 
 from helpers import local_server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

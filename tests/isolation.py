@@ -5,6 +5,7 @@ the outputs nbval compares them with come from the same settings.
 """
 
 import os
+import socket
 import tempfile
 import zlib
 from pathlib import Path
@@ -53,3 +54,10 @@ def isolate_environment(environ=os.environ) -> None:
     environ["CHAT_TUTORIAL_OFFLINE"] = "1"
     environ[DEFAULT_SEED_VAR] = RECORDING_SEED
     environ["CHAT_TUTORIAL_ENV_FILE"] = str(Path(tempfile.gettempdir()) / "chat-tutorial-tests-no.env")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

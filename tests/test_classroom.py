@@ -7,7 +7,7 @@ OPENAI_API_KEY and OPENAI_MODEL alone, without falling back to the offline model
 
 import nbformat
 import pytest
-from conftest import free_port
+from isolation import free_port
 from nbclient import NotebookClient
 
 from helpers import catalog, environment, local_server
