@@ -175,3 +175,14 @@ def test_every_lesson_title_carries_its_number(notebook):
         if line.startswith("# ")
     )
     assert first_heading.startswith(f"# {int(notebook.name[:2])}. "), first_heading
+
+
+def test_every_lesson_has_at_least_five_outputs_that_nbval_compares(notebook):
+    """Outputs tagged nbval-ignore-output are not checked; a lesson must be tested by more than its ignored cells."""
+    data, _ = _code_cells(notebook)
+    compared = [
+        cell
+        for cell in data["cells"]
+        if cell["cell_type"] == "code" and cell.get("outputs") and IGNORE not in cell["metadata"].get("tags", [])
+    ]
+    assert len(compared) >= 5, f"only {len(compared)} compared outputs"
