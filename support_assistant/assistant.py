@@ -84,7 +84,8 @@ class Tally:
         return (self.prompt_tokens * price.input + self.completion_tokens * price.output) / 1_000_000
 
     def line(self) -> str:
-        tokens = f"{self.requests} requests, {self.prompt_tokens} tokens in, {self.completion_tokens} out"
+        asked = f"{self.requests} request" + ("" if self.requests == 1 else "s")
+        tokens = f"{asked}, {self.prompt_tokens} tokens in, {self.completion_tokens} out"
         if self.offline:
             return f"{tokens}; $0: the offline practice model runs on your machine (a provider would bill these tokens)"
         if self.dollars is None:
