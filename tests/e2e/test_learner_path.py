@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,24 +20,16 @@ from pathlib import Path
 
 import pytest
 import requests
+from browser import BROWSER_TEST, CHROMIUM
+from isolation import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SCREENSHOTS = ROOT / "build" / "e2e"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 IGNORE = "nbval-ignore-output"
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (make test-e2e installs it with apt-get)"),
-]
+pytestmark = BROWSER_TEST
 playwright = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +47,7 @@ def jupyterlab(tmp_path_factory):
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
 
-    port, token = _free_port(), uuid.uuid4().hex
+    port, token = free_port(), uuid.uuid4().hex
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(work / "settings"), JUPYTER_RUNTIME_DIR=str(work / "runtime"))
     command = [
         sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={lessons}", "--no-browser",

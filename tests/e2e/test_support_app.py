@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,28 +17,20 @@ from pathlib import Path
 
 import pytest
 import requests
+from browser import BROWSER_TEST, CHROMIUM
+from isolation import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "build" / "e2e" / "support_app.png"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (make test-e2e installs it with apt-get)"),
-]
+pytestmark = BROWSER_TEST
 playwright = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     work = tmp_path_factory.mktemp("support_app")
-    database, port = work / "shop.db", _free_port()
+    database, port = work / "shop.db", free_port()
     env = dict(os.environ, SUPPORT_APP_DB=str(database))
     log = open(work / "app.log", "wb")
     server = subprocess.Popen(
