@@ -469,3 +469,87 @@ CONTEXT_WINDOWS: dict[str, tuple[int, Source]] = {
     "llama3.2": (4096, OLLAMA_FACTS_SOURCE),
     OFFLINE_MODEL: (OFFLINE_CONTEXT_TOKENS, _OFFLINE),
 }
+
+# --- Provider emulation --------------------------------------------------------------------
+# The offline server can answer *as* a provider's model: under /emulate/<provider>/ it takes
+# that provider's base URL path, refuses what the provider refuses (by MODEL_RULES, IMAGE_INPUT,
+# RESPONSES_API and the facts below) with the provider's error body, and names the emulated
+# model in its replies; the text still comes from the offline model. Set CHAT_TUTORIAL_EMULATE
+# (e.g. "openai" or "openai,gemini,ollama") to send the lessons and the checkers there
+# without a key. `make test` runs every lesson, solution and the support assistant this way.
+EMULATE_VAR = "CHAT_TUTORIAL_EMULATE"
+
+
+@dataclass(frozen=True)
+class EmulatedProvider:
+    """How the emulator answers as one provider."""
+
+    provider: str  # a key of PROVIDERS
+    path: str  # the provider's base URL path, after /emulate/<provider>
+    key_placeholder: str  # a key-shaped value the emulator accepts (never a real key)
+    models: tuple[str, ...]  # what its /models lists; other names with a MODEL_RULES rule of its own are served too
+    error_style: str  # "openai": {"error": {...}}; "gemini": [{"error": {code, message, status}}]; "ollama"
+    # The chat request fields the provider reads, every other one ignored (Ollama); None: all of OpenAI's.
+    read_fields: tuple[str, ...] | None = None
+    # Fields of OpenAI's API the provider refuses with a 400 (Gemini: "Invalid JSON payload received. Unknown name").
+    refused_fields: tuple[str, ...] = ()
+    # OpenAI's reasoning models refuse max_tokens ("Use 'max_completion_tokens' instead").
+    refuses_max_tokens_with_reasoning: bool = False
+    source: Source | None = None
+
+
+_EMULATION_CHECKED = "2026-11-30"
+# Ollama's /v1 reads these fields of a chat request and ignores every other one (Go's JSON decoding).
+OLLAMA_CHAT_FIELDS = (
+    "model", "messages", "stream", "stream_options", "max_tokens", "seed", "stop", "temperature",
+    "frequency_penalty", "presence_penalty", "top_p", "response_format", "tools", "reasoning",
+    "reasoning_effort", "logprobs", "top_logprobs",
+)  # fmt: skip
+EMULATED_PROVIDERS: dict[str, EmulatedProvider] = {
+    "openai": EmulatedProvider(
+        "openai",
+        "/v1",
+        "sk-proj-" + "emulated0" * 18,
+        (OPENAI.model,),
+        "openai",
+        refuses_max_tokens_with_reasoning=True,
+        source=Source(
+            "https://developers.openai.com/api/docs/guides/reasoning",
+            _EMULATION_CHECKED,
+            note="'max_tokens is not supported with this model. Use max_completion_tokens instead.' (param "
+            "max_tokens, code unsupported_parameter) and the unsupported_value bodies as quoted in public bug "
+            "reports; the wording of the 400 for tools with thinking on in Chat Completions is ours (the rule is "
+            "on https://developers.openai.com/api/docs/models/gpt-6-luna, no body was found)",
+        ),
+    ),
+    "gemini": EmulatedProvider(
+        "gemini",
+        "/v1beta/openai",
+        "AQ." + "Emulated0" * 6,
+        (GEMINI.model,),
+        "gemini",
+        # Fields of OpenAI's API that Gemini's endpoint answers with 400 INVALID_ARGUMENT.
+        refused_fields=("reasoning",),
+        source=Source(
+            "https://github.com/SuzumiyaAkizuki/ComfyUI-NewBie-LLM-Formatter/issues/3",
+            _EMULATION_CHECKED,
+            note="Gemini's error body quoted word for word (a list holding {error: {code, message, status, "
+            "details}}), also in Alishahryar1/free-claude-code#542 (2026-05-24); the endpoint's documented "
+            "fields: https://ai.google.dev/gemini-api/docs/openai",
+        ),
+    ),
+    "ollama": EmulatedProvider(
+        "ollama",
+        "/v1",
+        OLLAMA_DUMMY_KEY,
+        (OLLAMA.model, OLLAMA_REASONING_MODEL, "llama3.2-vision"),
+        "ollama",
+        read_fields=OLLAMA_CHAT_FIELDS,
+        source=Source(
+            "https://github.com/ollama/ollama/blob/main/openai/openai.go",
+            _EMULATION_CHECKED,
+            note="ChatCompletionRequest's fields and NewError's body (type invalid_request_error / "
+            "not_found_error / api_error, param and code null); docs: https://docs.ollama.com/api/openai-compatibility",
+        ),
+    ),
+}

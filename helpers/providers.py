@@ -50,6 +50,7 @@ class ProviderSettings:
     offline: bool = False  # True when the offline practice model stands in
     reason: str = ""  # why it stands in
     key_source: str | None = None  # ".env", "environment", "Colab secret"
+    emulated: bool = False  # True when the offline model answers by this provider's rules (CHAT_TUTORIAL_EMULATE)
 
     def __repr__(self) -> str:
         return (
@@ -102,6 +103,47 @@ def _ollama_instead(
             reason=reason,
         )
     raise local_server.OfflineModelMissing(f"{label} cannot answer here: {reason} {missing}") from None
+
+
+# --- Emulation: the offline model answering by a provider's rules ---------------------------
+
+
+def emulated_providers() -> tuple[str, ...]:
+    """The providers CHAT_TUTORIAL_EMULATE names ("openai", "openai,gemini", "all"), in the catalogue's order."""
+    value = get_setting(catalog.EMULATE_VAR).value or ""
+    names = {name.strip().lower() for name in value.replace(" ", ",").split(",") if name.strip()}
+    if "all" in names:
+        return tuple(catalog.EMULATED_PROVIDERS)
+    unknown = names - set(catalog.EMULATED_PROVIDERS)
+    if unknown:
+        known = ", ".join([*catalog.EMULATED_PROVIDERS, "all"])
+        raise ValueError(f"{catalog.EMULATE_VAR} names {', '.join(sorted(unknown))}: use one or more of {known}.")
+    return tuple(name for name in catalog.EMULATED_PROVIDERS if name in names)
+
+
+def emulator_base_url(server: local_server.LocalServer, provider: str) -> str:
+    """Where the offline server answers as `provider`: its base URL path under /emulate/<provider>."""
+    return f"http://{server.host}:{server.port}/emulate/{provider}{catalog.EMULATED_PROVIDERS[provider].path}"
+
+
+def _emulated(name: str, model: str | None, quiet: bool) -> ProviderSettings:
+    facts = catalog.PROVIDERS[name]
+    model = model or get_setting(facts.model_var).value or facts.model
+    server = local_server.start()
+    if not quiet:
+        print(
+            f"{facts.label}'s rules for {model}, emulated by the offline practice model "
+            f"({catalog.EMULATE_VAR} is set): requests are checked as {facts.label} checks them; "
+            "the replies are the small model's."
+        )
+    return ProviderSettings(
+        provider=name,
+        label=f"{facts.label} ({model}), emulated by the offline practice model",
+        base_url=emulator_base_url(server, name),
+        api_key=catalog.EMULATED_PROVIDERS[name].key_placeholder,
+        model=model,
+        emulated=True,
+    )
 
 
 # --- Can the provider be reached? A quick probe, remembered -------------------------------
@@ -227,6 +269,8 @@ def provider_settings(name: str, *, model: str | None = None, quiet: bool = Fals
     if name not in catalog.PROVIDERS:
         raise ValueError(f"Unknown provider {name!r}: choose one of {', '.join(catalog.PROVIDERS)}.")
     facts = catalog.PROVIDERS[name]
+    if name in emulated_providers():
+        return _emulated(name, model, quiet)
     if offline_forced():
         return _offline(name, f"{catalog.OFFLINE_SWITCH_VAR}=1 is set.", quiet)
     base_url = get_setting(facts.base_url_var).value or facts.base_url
@@ -265,7 +309,7 @@ def make_client(settings: ProviderSettings | str) -> openai.OpenAI:
     if isinstance(settings, str):
         settings = provider_settings(settings)
     http_client = None
-    if not settings.offline:
+    if not settings.offline and not settings.emulated:
         http_client = openai.DefaultHttpxClient(event_hooks={"response": [_missing_model_note(settings)]})
     return openai.OpenAI(
         base_url=settings.base_url, api_key=settings.api_key, timeout=DEFAULT_TIMEOUT, http_client=http_client

@@ -15,11 +15,32 @@ from dataclasses import dataclass, field
 import httpx2  # the HTTP library under the openai SDK
 
 
+@dataclass(frozen=True)
+class EmulatedTarget:
+    """Where checkers send requests when CHAT_TUTORIAL_EMULATE names OpenAI: the offline model, by OpenAI's rules."""
+
+    base_url: str
+    api_key: str = field(repr=False)
+    model: str
+
+
 def practice_server():
-    """The offline server, so that checking an answer never costs a real provider anything."""
+    """The offline server, so that checking an answer never costs a real provider anything.
+
+    With CHAT_TUTORIAL_EMULATE naming "openai", the same server answering by OpenAI's rules for
+    the course's default model: an answer that OpenAI would refuse fails its check.
+    """
+    from .. import catalog, providers
     from ..local_server import start
 
-    return start()
+    server = start()
+    if "openai" not in providers.emulated_providers():
+        return server
+    return EmulatedTarget(
+        providers.emulator_base_url(server, "openai"),
+        catalog.EMULATED_PROVIDERS["openai"].key_placeholder,
+        catalog.OPENAI.model,
+    )
 
 
 @dataclass

@@ -12,6 +12,7 @@
 - tokens: token counts for streamed replies (stream_options.include_usage)
 - responses: POST /v1/responses, translated to and from chat completions
 - errors: OpenAI's error body
+- emulation: ProviderEmulator, answering as OpenAI, Gemini or Ollama by their rules (/emulate/<provider>/)
 - practice_faults: failures on request (X-Practice-Fail), for lesson 10
 """
 

@@ -1,4 +1,5 @@
-"""create_app: llama-cpp-python's app for the offline model, wrapped in the layers that make it answer like OpenAI.
+"""create_app: llama-cpp-python's app for the offline model, wrapped in the layers that make it answer like OpenAI
+(and, under /emulate/<provider>/, like OpenAI, Gemini or Ollama by their rules: emulation.py).
 
 CHAT_TUTORIAL_DEFAULT_SEED, if set (to an integer) in the server's environment,
 is the seed of every chat completion or Responses request that names none, so
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 
 from .. import catalog
+from .emulation import ProviderEmulator
 from .guard import OpenAIStyleGuard
 from .practice_faults import PracticeFaults
 from .tokens import TokenCounter
@@ -57,7 +59,7 @@ def create_app(model_path: str, api_key: str | None, threads: int | None = None,
     # request waits for the model; with one server per class, every request must finish.
     server_settings = ServerSettings(interrupt_requests=False)
     app = create_llama_app(server_settings=server_settings, model_settings=[model_settings, logprobs_settings])
-    return OpenAIStyleGuard(
+    guard = OpenAIStyleGuard(
         PracticeFaults(app),  # X-Practice-Fail: 429 and 5xx on request, for lesson 10
         api_key=api_key,
         model=catalog.OFFLINE_MODEL,
@@ -67,3 +69,5 @@ def create_app(model_path: str, api_key: str | None, threads: int | None = None,
         default_seed=seed,
         health=health,
     )
+    # /emulate/<provider>/...: the same model, answering by OpenAI's, Gemini's or Ollama's rules.
+    return ProviderEmulator(guard, api_key=api_key)
