@@ -107,22 +107,23 @@ def test_the_old_solution_14_2_passes_offline_but_fails_under_openai_rules(monke
     assert "logprobs" in report and "reasoning_effort" in report
 
 
-# Lesson 8 leaves temperature out for gpt-6-luna because catalog.MODEL_RULES says it refuses it
-# with thinking on. A kernel whose catalogue forgot that rule sends it, and OpenAI's emulated 400 follows.
-FORGET_THE_SAMPLING_RULE = """
+# Lesson 9 sends reasoning_effort="none" with its tools because catalog.MODEL_RULES says gpt-6-luna calls
+# functions in Chat Completions only then. A kernel whose catalogue forgot that rule leaves it out, and
+# OpenAI's emulated 400 follows.
+FORGET_THE_TOOLS_RULE = """
 import dataclasses
 from helpers import catalog
 catalog.MODEL_RULES = tuple(
-    dataclasses.replace(rule, sampling="always") if rule.prefix == catalog.OPENAI.model else rule
+    dataclasses.replace(rule, tools="always") if rule.prefix == catalog.OPENAI.model else rule
     for rule in catalog.MODEL_RULES
 )
 """
 
 
 def test_a_lesson_fails_when_its_rule_is_removed_from_the_catalogue(emulated):
-    lesson = ROOT / "notebooks" / "08_parameters_and_formats.ipynb"
-    with pytest.raises(CellExecutionError, match="temperature"):
-        run_notebook(lesson, setup=FORGET_THE_SAMPLING_RULE)
+    lesson = ROOT / "notebooks" / "09_tool_calling.ipynb"
+    with pytest.raises(CellExecutionError, match="reasoning_effort"):
+        run_notebook(lesson, setup=FORGET_THE_TOOLS_RULE)
 
 
 # --- What the emulator refuses, as each provider does -------------------------------------------

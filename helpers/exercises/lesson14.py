@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..parameters import request_options
 from .practice import completions, recording_client
 from .registry import exercise
 
@@ -62,8 +63,7 @@ def _check_probabilities(answer) -> str | None:
         model=server.model,
         messages=[{"role": "user", "content": "Name three colours."}],
         max_completion_tokens=12,
-        logprobs=True,
-        top_logprobs=2,
+        **request_options(server.model, reasoning_effort="none", logprobs=True, top_logprobs=2).send,
     )
     tokens = completions(exchanges)[0].reply()["choices"][0]["logprobs"]["content"]
     expected = [(item["token"], math.exp(item["logprob"])) for item in tokens]
