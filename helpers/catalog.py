@@ -553,3 +553,12 @@ EMULATED_PROVIDERS: dict[str, EmulatedProvider] = {
         ),
     ),
 }
+
+# --- Tokens and logprobs (lesson 14) -----------------------------------------------------------
+# Google's rule of thumb: a token is about 4 characters; 100 tokens are about 60-80 English words.
+TOKEN_RULE_OF_THUMB_SOURCE = Source("https://ai.google.dev/gemini-api/docs/tokens", "2026-11-30")
+# top_logprobs: an integer from 0 to 20, and only with logprobs=true (CreateChatCompletionRequest).
+TOP_LOGPROBS_MAX = 20
+TOP_LOGPROBS_SOURCE = Source(
+    _OPENAI_SPEC.url, "2026-11-30", note="the trimmed copy in helpers/offline/openai_request_schemas.json"
+)
