@@ -394,9 +394,10 @@ _OPENAI_TEXT_ONLY_ERROR = Source(
     "not found on an OpenAI page",
 )
 _GPT6_LUNA_IMAGES = Source(
-    "https://developers.openai.com/ja-JP/api/docs/models/gpt-6-luna",
+    "https://developers.openai.com/api/docs/models/gpt-6-luna",
     IMAGES_CHECKED,
-    note="the model page's modalities: text in and out, image input only; endpoints include v1/chat/completions",
+    note="the model page's modalities (read in its ja-JP edition, developers.openai.com/ja-JP/...): text in and "
+    "out, image input only; endpoints include v1/chat/completions",
 )
 _GEMINI_MEDIA_RESOLUTION = Source(
     "https://ai.google.dev/gemini-api/docs/media-resolution",
