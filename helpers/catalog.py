@@ -379,33 +379,51 @@ RESPONSES_FACTS_SOURCE = _OPENAI_SPEC
 # Which models read an image part ({"type": "image_url", ...}). A model that reads text only
 # answers it with a 400 (OpenAI: "Invalid content type. image_url is only supported by
 # certain models.", param "messages.[i].content.[j].type"); the offline server does the same.
+IMAGES_CHECKED = "2026-11-30"
 _OPENAI_VISION = Source(
     "https://developers.openai.com/api/docs/guides/images-vision",
-    CHECKED,
-    note="the guide as mirrored publicly, with openai/openai-python#2851 on which models use which method",
+    IMAGES_CHECKED,
+    note="read in public copies of the page (English and zh-CN, the newest listing gpt-6-astra): 'Model sizing "
+    "behavior', 'Patch-based image tokenization', 'Image input requirements'. gpt-6-luna is named in neither "
+    "table; the course applies the rule the page gives its GPT-6 and GPT-5.6 siblings (gpt-6-astra, gpt-5.6-luna)",
 )
 _OPENAI_TEXT_ONLY_ERROR = Source(
     "https://github.com/vllm-project/vllm/issues/11629",
-    CHECKED,
-    note="OpenAI's 400 body quoted word for word there and in browser-use/web-ui#274, danny-avila/LibreChat#6333",
+    IMAGES_CHECKED,
+    note="OpenAI's 400 body quoted word for word there and in browser-use/web-ui#274, danny-avila/LibreChat#6333; "
+    "not found on an OpenAI page",
 )
 _GPT6_LUNA_IMAGES = Source(
     "https://developers.openai.com/api/docs/models/gpt-6-luna",
-    CHECKED,
-    note="'accepts text and images', as quoted from this page by Vercel's AI Gateway and Oxen's model pages",
+    IMAGES_CHECKED,
+    note="the model page's modalities (read in its ja-JP edition, developers.openai.com/ja-JP/...): text in and "
+    "out, image input only; endpoints include v1/chat/completions",
 )
-_GEMINI_TOKENS = Source(
-    "https://ai.google.dev/gemini-api/docs/tokens",
-    CHECKED,
-    note="the 258-token rule as stated for Gemini 2.0 (quoted by geminibyexample.com); Gemini 3 models set the "
-    "budget per image with media_resolution: https://ai.google.dev/gemini-api/docs/media-resolution",
+_GEMINI_MEDIA_RESOLUTION = Source(
+    "https://ai.google.dev/gemini-api/docs/media-resolution",
+    IMAGES_CHECKED,
+    note="the page: media_resolution sets the most tokens a picture may use, per part on Gemini 3. The figures "
+    "(low 280, medium 560, high 1120 = the default for images, ultra_high 2240) are as quoted from the page's "
+    "'Token counts' table by third-party notes; the table itself was not in the excerpts read",
 )
-_OLLAMA_VISION = Source("https://ollama.com/library/llama3.2-vision", CHECKED, note="11B, 90B; llama3.2 reads text")
+_OLLAMA_VISION = Source(
+    "https://ollama.com/library/llama3.2-vision",
+    IMAGES_CHECKED,
+    note="11B and 90B, text + images in, text out; the 11B needs at least 8 GB of VRAM "
+    "(https://ollama.com/blog/llama3.2-vision)",
+)
 
 # model: (reads images?, source)
 IMAGE_INPUT: dict[str, tuple[bool, Source]] = {
     "gpt-6-luna": (True, _GPT6_LUNA_IMAGES),
-    "gemini-3.5-flash-lite": (True, Source("https://ai.google.dev/gemini-api/docs/image-understanding", CHECKED)),
+    "gemini-3.5-flash-lite": (
+        True,
+        Source(
+            "https://ai.google.dev/gemini-api/docs/models/gemini-3.5-flash-lite",
+            IMAGES_CHECKED,
+            note="inputs: text, image, video, audio and PDF; output: text",
+        ),
+    ),
     "llama3.2": (False, Source("https://ollama.com/library/llama3.2", CHECKED, note="1B and 3B, text in and out")),
     "llama3.2-vision": (True, _OLLAMA_VISION),
     "deepseek-r1:1.5b": (False, Source("https://ollama.com/library/deepseek-r1", CHECKED)),
@@ -415,42 +433,78 @@ IMAGE_INPUT: dict[str, tuple[bool, Source]] = {
 OLLAMA_VISION_MODEL = "llama3.2-vision"
 IMAGE_ERROR_SOURCE = _OPENAI_TEXT_ONLY_ERROR
 
+# What OpenAI accepts in one request (source: _OPENAI_VISION, "Image input requirements").
+IMAGE_REQUEST_MAX_BYTES = 512 * 1024 * 1024  # total payload of a request, images included
+IMAGES_PER_REQUEST = 1500
+IMAGE_MAX_PATCHES = 30_000  # per image, after sizing: more is refused, not scaled down
+
 
 @dataclass(frozen=True)
-class OpenAIImageTiles:
-    """OpenAI's tile method (GPT-4o-class models): what an image costs in input tokens."""
+class PatchSizing:
+    """How one `detail` level sizes a picture before it is counted in 32 x 32 patches."""
 
-    low: int = 85  # detail="low": a 512 x 512 version, a fixed budget
-    base: int = 85  # detail="high": the low version, plus ...
-    per_tile: int = 170  # ... this much per 512 x 512 tile of the resized image
-    tile: int = 512
-    fit: int = 2048  # first scaled to fit in fit x fit,
-    short_side: int = 768  # then scaled so that the short side is at most this
-    source: Source = _OPENAI_VISION
+    max_side: int  # scaled down (aspect ratio kept, never up) to fit in max_side x max_side
+    budget: int | None = None  # more patches than this: scaled down until it fits
 
 
 @dataclass(frozen=True)
 class OpenAIImagePatches:
-    """OpenAI's patch method (its mini and nano models): 32 x 32 patches, capped, times a per-model multiplier."""
+    """OpenAI's patch method: 32 x 32 patches after sizing, times the model's multiplier, rounded up."""
 
+    model: str
+    multiplier: float
+    sizing: dict[str, PatchSizing]  # detail -> sizing
+    auto: str  # what `detail="auto"` (or no `detail`) means for this model
     patch: int = 32
-    cap: int = 1536  # more patches than this: the image is scaled down to fit
+    max_patches: int = IMAGE_MAX_PATCHES
     source: Source = _OPENAI_VISION
 
 
-@dataclass(frozen=True)
-class GeminiImageTiles:
-    """Gemini's rule: a small image is one budget; a larger one is cut into tiles of one budget each."""
+# gpt-6-luna, by the rule of the GPT-5.6 family (gpt-5.6-luna is the tier it follows) and
+# gpt-6-astra: 1.2 x; low fits in 512 x 512; high in 2048 x 2048 and 2,500 patches (gpt-6-astra:
+# 65,535 px, which only changes very long, thin pictures); original keeps the size up to
+# 65,535 px a side; auto = original.
+OPENAI_IMAGE_PATCHES = OpenAIImagePatches(
+    model="gpt-6-luna",
+    multiplier=1.2,
+    sizing={
+        "low": PatchSizing(max_side=512),
+        "high": PatchSizing(max_side=2048, budget=2500),
+        "original": PatchSizing(max_side=65_535),
+    },
+    auto="original",
+)
 
-    small: int = 384  # both sides at most this: one budget
-    tokens: int = 258
-    tile: int = 768
-    source: Source = _GEMINI_TOKENS
+
+@dataclass(frozen=True)
+class OpenAIImageTiles:
+    """OpenAI's older tile method (gpt-4o, gpt-4.1): what an image costs in input tokens."""
+
+    model: str = "gpt-4o"
+    low: int = 85  # detail="low": a fixed budget, whatever the size
+    base: int = 85  # detail="high" or "auto": this much, plus ...
+    per_tile: int = 170  # ... this much per 512 x 512 tile of the resized image
+    tile: int = 512
+    fit: int = 2048  # first scaled to fit in fit x fit,
+    short_side: int = 768  # then so that the short side is at most this
+    source: Source = _OPENAI_VISION
 
 
 OPENAI_IMAGE_TILES = OpenAIImageTiles()
-OPENAI_IMAGE_PATCHES = OpenAIImagePatches()
-GEMINI_IMAGE_TILES = GeminiImageTiles()
+
+
+@dataclass(frozen=True)
+class GeminiMediaResolution:
+    """Gemini 3: each picture gets a token budget set by `media_resolution`, whatever its size."""
+
+    tokens: dict[str, int]  # media_resolution -> tokens for one image
+    default: str
+    source: Source = _GEMINI_MEDIA_RESOLUTION
+
+
+GEMINI_MEDIA_RESOLUTION = GeminiMediaResolution(
+    tokens={"low": 280, "medium": 560, "high": 1120, "ultra_high": 2240}, default="high"
+)
 
 # --- Context windows ---------------------------------------------------------------------
 # Tokens a model reads and writes in one request, prompt and reply together. Gemini's are

@@ -103,9 +103,10 @@ def test_every_model_a_lesson_names_says_whether_it_reads_images():
     assert catalog.IMAGE_INPUT[catalog.OFFLINE_MODEL][0] is False  # the offline server refuses image parts
 
 
-def test_openais_documented_image_examples_come_out():
-    """The worked examples of OpenAI's vision guide, from the catalogue's figures (the lesson's formula)."""
-    tiles = catalog.OPENAI_IMAGE_TILES
-    # 1024 x 1024, detail high: scaled to 768 x 768, 4 tiles: 85 + 4 * 170 = 765.
-    assert tiles.base + tiles.per_tile * 4 == 765 and tiles.short_side == 768 and tiles.tile == 512
-    assert catalog.OPENAI_IMAGE_PATCHES.cap == 1536 and catalog.GEMINI_IMAGE_TILES.tokens == 258
+def test_image_cost_rules_cite_a_page_read_on_the_day_and_cover_the_default_models():
+    patches, gemini = catalog.OPENAI_IMAGE_PATCHES, catalog.GEMINI_MEDIA_RESOLUTION
+    assert patches.model == catalog.OPENAI.model and set(patches.sizing) == {"low", "high", "original"}
+    assert patches.auto in patches.sizing and gemini.default in gemini.tokens
+    for rule in (patches, catalog.OPENAI_IMAGE_TILES, gemini):
+        assert rule.source.url.startswith("https://") and rule.source.checked == catalog.IMAGES_CHECKED
+    assert catalog.IMAGE_REQUEST_MAX_BYTES == 512 * 1024**2  # the guide's limit, not the 50 MB it once gave

@@ -221,6 +221,21 @@ def ask_with_image_falling_back_on_anything(client, model, question, image_url):
         return response.choices[0].message.content, False
 
 
+def ask_with_image_falling_back_on_any_400(client, model, question, image_url):
+    try:
+        return ask_with_image_no_fallback(client, model, question, image_url)
+    except openai.BadRequestError:
+        response = client.chat.completions.create(model=model, messages=[{"role": "user", "content": question}])
+        return response.choices[0].message.content, False
+
+
+def image_part_for_three_details(png, detail):
+    if detail not in ("low", "high", "auto"):
+        raise ValueError(f"detail must be 'low', 'high' or 'auto', not {detail!r}")
+    url = "data:image/png;base64," + __import__("base64").b64encode(png).decode()
+    return {"type": "image_url", "image_url": {"url": url, "detail": detail}}
+
+
 def classify_by_the_chosen_token(client, model, text, labels):
     response = client.chat.completions.create(
         model=model,
@@ -376,6 +391,10 @@ CASES = {
     "11.2": (lambda: solution("11").ask_with_image, lambda: ask_with_image_no_fallback),
     # Retries text-only after any error, a model that does not exist included.
     "11.2 on any error": (lambda: solution("11").ask_with_image, lambda: ask_with_image_falling_back_on_anything),
+    # Retries text-only after any 400: a parameter out of range is hidden behind a second request.
+    "11.2 on any 400": (lambda: solution("11").ask_with_image, lambda: ask_with_image_falling_back_on_any_400),
+    # Knows only three values of `detail`; the guide now has four ("original").
+    "11.1 with three details": (lambda: solution("11").image_part, lambda: image_part_for_three_details),
     "13.1": (lambda: solution("13").ask_all, lambda: ask_all_one_by_one),
     # Returns the logprobs themselves, not probabilities.
     "14.1": (

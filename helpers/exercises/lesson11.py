@@ -28,7 +28,8 @@ def _a_second_png() -> bytes:
 
 @exercise("11.1", "An image part from a PNG file's bytes")
 def _check_image_part(answer) -> str | None:
-    for png, detail in [((repo_root() / COURSE_IMAGE).read_bytes(), "low"), (_a_second_png(), "high")]:
+    course, second = (repo_root() / COURSE_IMAGE).read_bytes(), _a_second_png()
+    for png, detail in [(course, "low"), (second, "high"), (second, "original")]:
         part = answer(png, detail)
         if not isinstance(part, dict) or part.get("type") != "image_url":
             return f"return a dict with 'type': 'image_url' (got {str(part)[:60]!r})."
@@ -105,7 +106,35 @@ def _check_fallback(answer) -> str | None:
             f"with a model that does not exist you sent {len(completions(exchanges))} requests: only the 400 "
             "about the image (error.param ends in '.type', 'image_url' in its message) is worth a text-only retry."
         )
+    # A 400 that is not about the picture (a parameter out of range) is the caller's bug: it must reach them.
+    exchanges.clear()
+    try:
+        answer(_OversizedReplies(capped), server.model, _QUESTION, IMAGE_URL)
+    except openai.BadRequestError as error:
+        sent = completions(exchanges)
+        other = [i for i, e in enumerate(sent) if e.status == 400 and not _about_the_picture(e)]
+        if other and other[0] != len(sent) - 1:
+            return (
+                f"a 400 about '{error.param}' was followed by another request: it is not the picture's refusal "
+                "(its param does not end in '.type'), so raise it at once, without a text-only retry."
+            )
+    except Exception as error:
+        return f"a 400 about a parameter should reach the caller as BadRequestError (not {type(error).__name__})."
+    else:
+        return (
+            "a 400 about a parameter, not about the picture, was hidden: catch BadRequestError, and re-raise it "
+            "unless error.param ends in '.type' and its message names image_url."
+        )
     return None
+
+
+def _about_the_picture(exchange) -> bool:
+    """Whether a recorded 400 is the text-only model's refusal of an image part."""
+    try:
+        error = exchange.reply().get("error") or {}
+    except ValueError:
+        return False
+    return str(error.get("param") or "").endswith(".type") and "image_url" in str(error.get("message"))
 
 
 class _ShortReplies:
@@ -123,3 +152,12 @@ class _ShortReplies:
 
     def __getattr__(self, name):
         return getattr(self._client, name)
+
+
+class _OversizedReplies(_ShortReplies):
+    """The learner's client asking for more reply tokens than the model holds: a 400 about that parameter."""
+
+    def create(self, **request):
+        request["max_completion_tokens"] = 10**9
+        request.pop("max_tokens", None)
+        return self._client.chat.completions.create(**request)
