@@ -21,8 +21,11 @@ class Source:
     note: str = ""  # how sure: e.g. when the figure came from a page quoting the provider
 
 
-# The day the facts below were last read on the providers' own pages.
+# The days the facts below were read on the providers' own pages: CHECKED for the facts
+# not read again since, RECHECKED for those read again (each Source says which it is).
+# `python -m helpers.catalog` lists every fact, oldest check first.
 CHECKED = "2026-11-26"
+RECHECKED = "2026-11-30"
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,11 @@ OPENAI = ProviderFacts(
     model="gpt-6-luna",
     model_var="OPENAI_MODEL",
     key_page="https://platform.openai.com/api-keys",
-    source=Source("https://developers.openai.com/api/docs/models/gpt-6-luna", CHECKED),
+    source=Source(
+        "https://developers.openai.com/api/docs/models/gpt-6-luna",
+        RECHECKED,
+        note="read in the page's ja-JP version; the base URL and key page were not re-read",
+    ),
 )
 
 GEMINI = ProviderFacts(
@@ -63,12 +70,23 @@ GEMINI = ProviderFacts(
     # GEMINI_API_KEY is accepted too. When both are set, GOOGLE_API_KEY wins,
     # as it does in Google's SDK.
     key_vars=("GOOGLE_API_KEY", "GEMINI_API_KEY"),
-    # Generally available since 2026-07-21, the cheapest model of the current Gemini 3.x
-    # line, and Google's named replacement for gemini-2.5-flash (shut down 2026-12-01).
+    # Generally available since 2026-07-21, the newest Flash-Lite, with no shutdown date
+    # announced, and the model gemini-2.5-flash's requests go to after 2026-12-01. It is not
+    # the cheapest current Gemini model: gemini-3.1-flash-lite costs less ($0.25 in, $1.50
+    # out per million tokens, as quoted; 3.5-flash-lite: $0.30, $2.50) but shuts down on
+    # 2027-05-07. The default stays: a default that a learner's .env keeps for months should
+    # not be one the doctor starts warning about in February, and for the course's short
+    # requests the difference is cents per thousand calls (lesson 10 prices both).
     model="gemini-3.5-flash-lite",
     model_var="GEMINI_MODEL",
     key_page="https://aistudio.google.com/apikey",
-    source=Source("https://ai.google.dev/gemini-api/docs/changelog", CHECKED),
+    source=Source(
+        "https://ai.google.dev/gemini-api/docs/deprecations",
+        RECHECKED,
+        note="released 2026-07-21, no shutdown date announced; the model page "
+        "https://ai.google.dev/gemini-api/docs/models/gemini-3.5-flash-lite lists it as stable. "
+        "Base URL as in https://ai.google.dev/gemini-api/docs/openai, also read 2026-11-30",
+    ),
 )
 
 OLLAMA = ProviderFacts(
@@ -93,7 +111,13 @@ OLLAMA_DUMMY_KEY = "ollama"
 # a Modelfile. A thinking model's reasoning comes back in the message's `reasoning` field.
 OLLAMA_MAX_TOKENS_PARAMETER = "max_tokens"
 OLLAMA_CONTEXT_LENGTH_VAR = "OLLAMA_CONTEXT_LENGTH"
-OLLAMA_FACTS_SOURCE = Source("https://docs.ollama.com/faq#how-can-i-specify-the-context-window-size", CHECKED)
+OLLAMA_FACTS_SOURCE = Source(
+    "https://docs.ollama.com/context-length",
+    RECHECKED,
+    note="the 4096 default (< 24 GiB VRAM) and OLLAMA_CONTEXT_LENGTH read in the page's source, ollama/ollama "
+    "docs/context-length.mdx; max_tokens, n and the reasoning field not re-read since "
+    f"{CHECKED} (https://docs.ollama.com/api/openai-compatibility)",
+)
 
 PROVIDERS = {p.name: p for p in (OPENAI, GEMINI, OLLAMA)}
 
@@ -102,27 +126,48 @@ PROVIDERS = {p.name: p for p in (OPENAI, GEMINI, OLLAMA)}
 # shutdown date, with the model to use instead. The doctor also asks the provider's
 # /models for `shutdown_date` when it can reach it; this table is what it knows offline.
 # model: (shutdown date, replacement, source)
-_OPENAI_DEPRECATIONS = Source("https://developers.openai.com/api/docs/deprecations", CHECKED)
-_GEMINI_DEPRECATIONS = Source("https://ai.google.dev/gemini-api/docs/deprecations", CHECKED)
+# The replacement is the provider's recommended one where it names one.
+_OPENAI_DEPRECATIONS_PAGE = "https://developers.openai.com/api/docs/deprecations"
+_GEMINI_DEPRECATIONS_PAGE = "https://ai.google.dev/gemini-api/docs/deprecations"
+_OPENAI_GPT5_ROWS = Source(_OPENAI_DEPRECATIONS_PAGE, RECHECKED, note="rows read on the page (2026-06-11 notice)")
+_OPENAI_QUOTED_ROWS = Source(
+    _OPENAI_DEPRECATIONS_PAGE,
+    RECHECKED,
+    note="row as quoted from this page by dev.to/sunnatulla_dev (gpt-5, o3 -> gpt-6.1-sol; gpt-5-nano -> "
+    "gpt-6-luna); the stored copy of the page read here was cut off before it",
+)
+_OPENAI_GPT4_ROWS = Source(
+    _OPENAI_DEPRECATIONS_PAGE,
+    RECHECKED,
+    note="2026-10-14 notice as quoted from this page by w3cschool.cn's translation and codersera.com; "
+    "the stored copy of the page read here was cut off before it",
+)
+_GEMINI_2_0 = Source(_GEMINI_DEPRECATIONS_PAGE, CHECKED)
 _GEMINI_2_5 = Source(
-    "https://ai.google.dev/gemini-api/docs/deprecations",
-    CHECKED,
-    note="date as quoted from this page on 2026-11-10 by aideprecations.com; the stored copy read here was older",
+    _GEMINI_DEPRECATIONS_PAGE,
+    RECHECKED,
+    note="date and replacement as quoted from this page on 2026-11-10 by aideprecations.com (and by "
+    "docs.laozhang.ai, docs.retellai.com); the stored copies of the page read here predate the notice",
+)
+_GEMINI_3_1_LITE = Source(
+    _GEMINI_DEPRECATIONS_PAGE,
+    RECHECKED,
+    note="shutdown date read on the page, which names no replacement: the one here is the course's default",
 )
 RETIREMENTS: dict[str, tuple[str, str, Source]] = {
-    "gpt-5": ("2026-12-11", "gpt-6-luna", _OPENAI_DEPRECATIONS),
-    "gpt-5-mini": ("2026-12-11", "gpt-6-luna", _OPENAI_DEPRECATIONS),
-    "gpt-5-nano": ("2026-12-11", "gpt-6-luna", _OPENAI_DEPRECATIONS),
-    "o3": ("2026-12-11", "gpt-6-luna", _OPENAI_DEPRECATIONS),
-    "gpt-4o": ("2027-01-14", "gpt-6-luna", _OPENAI_DEPRECATIONS),
-    "gpt-4o-mini": ("2027-01-14", "gpt-6-luna", _OPENAI_DEPRECATIONS),
-    "gpt-4.1": ("2027-01-14", "gpt-6-luna", _OPENAI_DEPRECATIONS),
-    "gpt-4.1-mini": ("2027-01-14", "gpt-6-luna", _OPENAI_DEPRECATIONS),
-    "gemini-2.0-flash": ("2026-06-01", "gemini-3.5-flash-lite", _GEMINI_DEPRECATIONS),
-    "gemini-2.0-flash-lite": ("2026-06-01", "gemini-3.5-flash-lite", _GEMINI_DEPRECATIONS),
+    "gpt-5": ("2026-12-11", "gpt-6.1-sol", _OPENAI_GPT5_ROWS),
+    "gpt-5-mini": ("2026-12-11", "gpt-6.1-terra", _OPENAI_GPT5_ROWS),
+    "gpt-5-nano": ("2026-12-11", "gpt-6-luna", _OPENAI_QUOTED_ROWS),
+    "o3": ("2026-12-11", "gpt-6.1-sol", _OPENAI_QUOTED_ROWS),
+    "gpt-4o": ("2027-01-14", "gpt-6-luna", _OPENAI_GPT4_ROWS),
+    "gpt-4o-mini": ("2027-01-14", "gpt-6-luna", _OPENAI_GPT4_ROWS),
+    "gpt-4.1": ("2027-01-14", "gpt-6-luna", _OPENAI_GPT4_ROWS),
+    "gpt-4.1-mini": ("2027-01-14", "gpt-6-luna", _OPENAI_GPT4_ROWS),
+    "gemini-2.0-flash": ("2026-06-01", "gemini-3.5-flash-lite", _GEMINI_2_0),
+    "gemini-2.0-flash-lite": ("2026-06-01", "gemini-3.5-flash-lite", _GEMINI_2_0),
     "gemini-2.5-flash": ("2026-12-01", "gemini-3.5-flash-lite", _GEMINI_2_5),
-    "gemini-2.5-pro": ("2026-12-01", "gemini-3.5-flash", _GEMINI_2_5),
-    "gemini-3.1-flash-lite": ("2027-05-07", "gemini-3.5-flash-lite", _GEMINI_DEPRECATIONS),
+    "gemini-2.5-pro": ("2026-12-01", "gemini-3.8-flash", _GEMINI_2_5),
+    "gemini-3.1-flash-lite": ("2027-05-07", "gemini-3.5-flash-lite", _GEMINI_3_1_LITE),
 }
 # The doctor warns this many days before a configured model's shutdown date.
 SHUTDOWN_WARNING_DAYS = 90
@@ -161,11 +206,17 @@ OPENAI_KEY_PREFIXES = ("sk-proj-", "sk-svcacct-", "sk-None-", "sk-")
 OPENAI_ADMIN_KEY_PREFIX = "sk-admin-"
 OPENAI_KEY_MIN_LENGTH = 51
 # Gemini (Google AI Studio): the older standard keys are `AIza` + 35 characters
-# (39 in all); every key AI Studio has created since 2026-05-28 is an auth key starting
-# `AQ.`, and the Gemini API now rejects *unrestricted* standard keys. A failing auth key
-# comes back as 401 UNAUTHENTICATED (e.g. ACCESS_TOKEN_TYPE_UNSUPPORTED from tools that
-# send it the old way), not only as 400 "API key not valid".
-GEMINI_KEY_FACTS_SOURCE = Source("https://ai.google.dev/gemini-api/docs/api-key", CHECKED)
+# (39 in all); every new key AI Studio creates is an auth key starting `AQ.`. Google's
+# page says the Gemini API rejects unrestricted standard keys from 2026-06-19 and every
+# standard key from September 2026 (no day given). A failing auth key comes back as 401
+# UNAUTHENTICATED (e.g. ACCESS_TOKEN_TYPE_UNSUPPORTED from tools that send it the old
+# way), not only as 400 "API key not valid".
+GEMINI_KEY_FACTS_SOURCE = Source(
+    "https://ai.google.dev/gemini-api/docs/api-key",
+    RECHECKED,
+    note="the auth-key switch and its dates read in the page's ko version; the AIza and AQ. prefixes and "
+    "the 401 body as shown in Google's forum (discuss.ai.google.dev), the page names no prefix",
+)
 GEMINI_STANDARD_PREFIX = "AIza"
 GEMINI_STANDARD_LENGTH = 39
 GEMINI_AUTH_PREFIX = "AQ."
@@ -215,13 +266,27 @@ _OPENAI_REASONING = Source(
 )
 _GEMINI_OPENAI = Source("https://ai.google.dev/gemini-api/docs/openai", CHECKED)
 _GEMINI_3_6 = Source("https://ai.google.dev/gemini-api/docs/whats-new-gemini-3.6", CHECKED)
+_GPT6_LUNA = Source(
+    "https://developers.openai.com/api/docs/models/gpt-6-luna",
+    RECHECKED,
+    note="efforts none to max, medium by default, function calling in Chat Completions only with "
+    "reasoning_effort none: read on the page (ja-JP). Sampling only with effort none: OpenAI's latest-model "
+    "guide as quoted in yoagent v0.27.4's release notes, not re-read",
+)
+_GEMINI_3_5_LITE = Source(
+    "https://docs.cloud.google.com/gemini-enterprise-agent-platform/models/gemini/3-5-flash-lite",
+    RECHECKED,
+    note="Google Cloud's page for the same model: thinking levels minimal to high, minimal by default, custom "
+    "temperature/top-K/top-P ignored, custom frequency/presence penalties refused. Not re-read on "
+    "https://ai.google.dev/gemini-api/docs/whats-new-gemini-3.6",
+)
 _GPT6_EFFORTS = ("none", "low", "medium", "high", "xhigh", "max")
 _GEMINI_3_EFFORTS = ("minimal", "low", "medium", "high")
 _OFFLINE = Source("README.md#the-offline-practice-model", CHECKED)
 _OLLAMA_DOCS = Source("https://docs.ollama.com/api/openai-compatibility", CHECKED)
 
 MODEL_RULES: tuple[ModelRule, ...] = (
-    ModelRule("gpt-6-luna", _GPT6_EFFORTS, "medium", "effort-none", "effort-none", _OPENAI_GPT6),
+    ModelRule("gpt-6-luna", _GPT6_EFFORTS, "medium", "effort-none", "effort-none", _GPT6_LUNA),
     ModelRule("gpt-6-sol", _GPT6_EFFORTS, "medium", "effort-none", "effort-none", _OPENAI_GPT6),
     # gpt-5.1 and later 5.x models: sampling only with reasoning_effort="none".
     ModelRule("gpt-5.", ("none", "low", "medium", "high", "xhigh"), None, "effort-none", "always", _OPENAI_REASONING),
@@ -233,7 +298,7 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     # Models without reasoning: sampling always, no reasoning_effort.
     ModelRule("gpt-4", (), None, "always", "always", _OPENAI_REASONING),
     # Gemini 3.6 Flash and 3.5 Flash-Lite onwards ignore custom temperature/top_p (deprecated).
-    ModelRule("gemini-3.5-flash-lite", _GEMINI_3_EFFORTS, "minimal", "ignored", "always", _GEMINI_3_6),
+    ModelRule("gemini-3.5-flash-lite", _GEMINI_3_EFFORTS, "minimal", "ignored", "always", _GEMINI_3_5_LITE),
     ModelRule("gemini-3.6", _GEMINI_3_EFFORTS, "medium", "ignored", "always", _GEMINI_3_6),
     ModelRule("gemini-3", _GEMINI_3_EFFORTS, None, "always", "always", _GEMINI_OPENAI),
     # Gemini 2.5: reasoning_effort "none" switches thinking off.
@@ -310,9 +375,38 @@ class Price:
 
 
 PRICES: dict[str, Price] = {
-    "gpt-6-luna": Price(0.10, 0.50, 0.01, Source("https://developers.openai.com/api/docs/models/gpt-6-luna", CHECKED)),
-    "gemini-3.5-flash-lite": Price(0.30, 2.50, None, _GEMINI_3_6),
-    "gemini-3.6-flash": Price(1.50, 7.50, None, _GEMINI_3_6),
+    "gpt-6-luna": Price(
+        0.10,
+        0.50,
+        0.01,
+        Source(
+            "https://developers.openai.com/api/docs/models/gpt-6-luna",
+            RECHECKED,
+            note="Standard processing, prompts up to 272K tokens (read in the page's ja-JP version)",
+        ),
+    ),
+    "gemini-3.5-flash-lite": Price(
+        0.30,
+        2.50,
+        None,
+        Source(
+            _GEMINI_3_6.url,
+            CHECKED,
+            note="not re-read on Google's pricing page on 2026-11-30 (no stored copy had this row); "
+            "APIYI's docs quote the same $0.30 in, $2.50 out",
+        ),
+    ),
+    "gemini-3.6-flash": Price(
+        1.50,
+        7.50,
+        None,
+        Source(
+            _GEMINI_3_6.url,
+            CHECKED,
+            note="the standard rate; models.dev quotes https://ai.google.dev/gemini-api/docs/pricing with an "
+            "introductory $0.75 in, $3.75 out until 2026-12-31. Not re-read on Google's page",
+        ),
+    ),
     # Models on your own machine cost electricity, not tokens.
     "llama3.2": Price(0.0, 0.0, 0.0, Source("https://ollama.com", CHECKED)),
     "deepseek-r1:1.5b": Price(0.0, 0.0, 0.0, Source("https://ollama.com", CHECKED)),
@@ -507,16 +601,23 @@ GEMINI_MEDIA_RESOLUTION = GeminiMediaResolution(
 )
 
 # --- Context windows ---------------------------------------------------------------------
-# Tokens a model reads and writes in one request, prompt and reply together. Gemini's are
-# not here: the figure for gemini-3.5-flash-lite was not in the pages read on CHECKED;
-# the Gemini API's models endpoint gives `inputTokenLimit` for each model.
+# Tokens a model reads and writes in one request, prompt and reply together (for Gemini,
+# the prompt's limit: its models endpoint gives `inputTokenLimit` for each model).
 CONTEXT_WINDOWS: dict[str, tuple[int, Source]] = {
     "gpt-6-luna": (
         1_050_000,
         Source(
             "https://developers.openai.com/api/docs/models/gpt-6-luna",
-            CHECKED,
-            note="1,050,000 in, at most 128,000 out, as quoted from this page by Vercel's AI Gateway and Oxen",
+            RECHECKED,
+            note="1,050,000 context window, at most 128,000 out (read in the page's ja-JP version)",
+        ),
+    ),
+    "gemini-3.5-flash-lite": (
+        1_048_576,
+        Source(
+            "https://ai.google.dev/gemini-api/docs/models/gemini-3.5-flash-lite",
+            RECHECKED,
+            note="input token limit 1,048,576, output 65,536 (read in the page's zh-CN version)",
         ),
     ),
     # Ollama's default on machines with less than 24 GiB of VRAM, not the model's own limit.
@@ -616,3 +717,48 @@ TOP_LOGPROBS_MAX = 20
 TOP_LOGPROBS_SOURCE = Source(
     _OPENAI_SPEC.url, "2026-11-30", note="the trimmed copy in helpers/offline/openai_request_schemas.json"
 )
+
+# --- Facts by age --------------------------------------------------------------------------
+def _sources_in(label: str, value, seen: set[int]):
+    """(label, Source) for every Source in a table, found by walking it (nothing listed by hand)."""
+    if isinstance(value, Source):
+        yield label, value
+        return
+    if isinstance(value, (str, int, float, bool, type(None))) or id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _sources_in(f"{label} {key}", item, seen)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            # A row of a table is named by its first text field (a ModelRule by its prefix).
+            row = hasattr(item, "__dataclass_fields__") and not isinstance(item, Source)
+            name = next((v for v in vars(item).values() if isinstance(v, str)), None) if row else None
+            yield from _sources_in(f"{label} {name}" if name else label, item, seen)
+    elif hasattr(value, "__dataclass_fields__"):
+        for field in value.__dataclass_fields__:
+            yield from _sources_in(label, getattr(value, field), seen)
+
+
+def sourced_facts() -> list[tuple[str, Source]]:
+    """Every sourced fact in this module's public names, oldest check first."""
+    seen: set[int] = set()
+    facts = [
+        fact
+        for name, value in list(globals().items())
+        if name.isupper() and not name.startswith("_")
+        for fact in _sources_in(name, value, seen)
+    ]
+    return sorted(facts, key=lambda fact: fact[1].checked)
+
+
+def main() -> None:
+    """Print the facts by age: re-read the oldest on the provider's page, then update its Source."""
+    for label, source in sourced_facts():
+        note = f"  ({source.note})" if source.note else ""
+        print(f"{source.checked}  {label:36}  {source.url}{note}")
+
+
+if __name__ == "__main__":
+    main()

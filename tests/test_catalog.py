@@ -110,3 +110,49 @@ def test_image_cost_rules_cite_a_page_read_on_the_day_and_cover_the_default_mode
     for rule in (patches, catalog.OPENAI_IMAGE_TILES, gemini):
         assert rule.source.url.startswith("https://") and rule.source.checked == catalog.IMAGES_CHECKED
     assert catalog.IMAGE_REQUEST_MAX_BYTES == 512 * 1024**2  # the guide's limit, not the 50 MB it once gave
+
+
+def _every_source_in_the_module():
+    """Every Source the catalogue module holds, under any name, private ones included (by identity)."""
+    found, stack, seen = {}, list(vars(catalog).values()), set()
+    while stack:
+        value = stack.pop()
+        if isinstance(value, catalog.Source):
+            found[id(value)] = value
+        elif isinstance(value, (str, int, float, bool, type(None))) or id(value) in seen or callable(value):
+            continue
+        else:
+            seen.add(id(value))
+            if isinstance(value, dict):
+                stack.extend(value.values())
+            elif isinstance(value, (tuple, list)):
+                stack.extend(value)
+            elif hasattr(value, "__dataclass_fields__"):
+                stack.extend(getattr(value, field) for field in value.__dataclass_fields__)
+    return found
+
+
+def test_facts_by_age_finds_every_source_in_the_catalogue():
+    listed = {id(source) for _, source in catalog.sourced_facts()}
+    missing = [s.url for key, s in _every_source_in_the_module().items() if key not in listed]
+    assert missing == [], f"a Source no public table uses: {missing}"
+
+
+def test_facts_by_age_names_each_fact_by_its_table_and_row():
+    labels = {label for label, _ in catalog.sourced_facts()}
+    for table in ("PRICES", "RETIREMENTS", "CONTEXT_WINDOWS", "IMAGE_INPUT", "TOOL_CALLING", "RESPONSES_API"):
+        assert {f"{table} {key}" for key in getattr(catalog, table)} <= labels, table
+    assert {f"MODEL_RULES {rule.prefix}" for rule in catalog.MODEL_RULES} <= labels
+    assert {"OPENAI", "GEMINI", "OLLAMA", "KEY_FORMATS_SOURCE", "OPENAI_IMAGE_TILES"} <= labels
+
+
+def test_facts_by_age_are_sorted_oldest_first_and_printed_one_a_line(capsys):
+    facts = catalog.sourced_facts()
+    dates = [source.checked for _, source in facts]
+    assert dates == sorted(dates) and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in dates)
+    catalog.main()
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(facts)
+    for line, (label, source) in zip(lines, facts, strict=True):
+        assert line.startswith(source.checked) and label in line and source.url in line
+        assert not source.note or source.note in line
