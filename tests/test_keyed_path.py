@@ -144,6 +144,10 @@ def test_openai_rules_refuse_sampling_and_tools_with_thinking_on(emulated_client
     with pytest.raises(openai.BadRequestError) as refused:
         client.chat.completions.create(**ask, temperature=0.2)
     assert refused.value.code == "unsupported_value" and refused.value.param == "temperature"
+    with pytest.raises(openai.BadRequestError) as refused:  # out of the API's range: that error comes first
+        client.chat.completions.create(**ask, temperature=2.5)
+    assert refused.value.param == "temperature" and "2.5" in refused.value.message
+    assert refused.value.code != "unsupported_value"
     with pytest.raises(openai.BadRequestError) as refused:
         client.chat.completions.create(**ask, logprobs=True)
     assert refused.value.param == "logprobs"

@@ -20,6 +20,7 @@ import re
 
 from .. import catalog, keys
 from ..parameters import model_rule
+from . import spec
 from .errors import error_body, invalid_request, send_json
 
 PREFIX = "/emulate/"
@@ -84,6 +85,10 @@ def check_chat(provider: str, body: dict, rule: catalog.ModelRule) -> None:
         if field in body:
             message = f'Invalid JSON payload received. Unknown name "{field}": Cannot find field.'
             raise Refusal(400, invalid_request(message))
+    if provider == "openai":  # the API's own schema comes before any model's rules
+        status, problem = spec.check("chat", body)
+        if problem:
+            raise Refusal(status, problem)
     model = body.get("model")
     effort = body.get("reasoning_effort")
     if effort is not None:
