@@ -78,3 +78,12 @@ def _why_not(model: str, rule: catalog.ModelRule | None) -> str:
     if rule.sampling == "ignored":
         return f"{model} ignores it"
     return f"{model} refuses it"
+
+
+def tool_options(model: str) -> dict:
+    """What a request with function tools must add for `model`: reasoning_effort="none" where tools need it.
+
+    gpt-6-luna calls functions in Chat Completions only with reasoning_effort="none" (catalog.MODEL_RULES).
+    """
+    rule = model_rule(model)
+    return {"reasoning_effort": "none"} if rule is not None and rule.tools == "effort-none" else {}

@@ -103,3 +103,11 @@ def test_a_left_out_parameter_is_explained_in_one_line():
 
 def test_gemini_model_names_from_its_models_list_match_too():
     assert model_rule("models/gemini-3.5-flash-lite").prefix == "gemini-3.5-flash-lite"
+
+
+def test_tool_options_add_reasoning_effort_none_only_where_tools_need_it():
+    from helpers.parameters import tool_options
+
+    assert tool_options("gpt-6-luna") == {"reasoning_effort": "none"}
+    assert tool_options(catalog.GEMINI.model) == {} and tool_options(catalog.OFFLINE_MODEL) == {}
+    assert tool_options("some-unknown-model") == {}

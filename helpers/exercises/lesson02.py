@@ -33,7 +33,7 @@ def _check_reply_text(answer) -> str | None:
 
     server = practice.practice_server()
     url = f"{server.base_url}/chat/completions"
-    payload = {"model": server.model, "messages": [{"role": "user", "content": "Say hi"}], "max_tokens": 8}
+    payload = {"model": server.model, "messages": [{"role": "user", "content": "Say hi"}], "max_completion_tokens": 8}
     good = requests.post(url, headers={"Authorization": f"Bearer {server.api_key}"}, json=payload, timeout=60)
     text = answer(good)
     if not isinstance(text, str) or not text:

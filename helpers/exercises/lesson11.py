@@ -62,7 +62,7 @@ def _image_urls(message: dict) -> list[str]:
 def _check_fallback(answer) -> str | None:
     import openai
 
-    client, exchanges, server = recording_client()
+    client, exchanges, server = recording_client(text_only=True)  # a model that reads no images
     capped = client.with_options(max_retries=0)
     got = answer(_ShortReplies(capped), server.model, _QUESTION, IMAGE_URL)
     sent = completions(exchanges)

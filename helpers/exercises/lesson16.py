@@ -6,6 +6,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from ..parameters import tool_options
 from .practice import completions, recording_client
 from .registry import exercise
 
@@ -32,6 +33,7 @@ def _forced_call(tools: list[dict], name: str, question: str):
         tool_choice={"type": "function", "function": {"name": name}},
         parallel_tool_calls=False,
         max_completion_tokens=60,
+        **tool_options(server.model),
     )
     assert len(completions(exchanges)) == 1
     return response.choices[0].message.tool_calls[0]

@@ -24,17 +24,18 @@ class EmulatedTarget:
     model: str
 
 
-def practice_server():
+def practice_server(*, text_only: bool = False):
     """The offline server, so that checking an answer never costs a real provider anything.
 
     With CHAT_TUTORIAL_EMULATE naming "openai", the same server answering by OpenAI's rules for
-    the course's default model: an answer that OpenAI would refuse fails its check.
+    the course's default model: an answer that OpenAI would refuse fails its check. `text_only=True`
+    keeps the offline model itself, for a check that needs a model that reads no images.
     """
     from .. import catalog, providers
     from ..local_server import start
 
     server = start()
-    if "openai" not in providers.emulated_providers():
+    if text_only or "openai" not in providers.emulated_providers():
         return server
     return EmulatedTarget(
         providers.emulator_base_url(server, "openai"),
@@ -109,11 +110,11 @@ class _RecordingTransport(httpx2.HTTPTransport):
         return response
 
 
-def recording_client(**options):
+def recording_client(*, text_only: bool = False, **options):
     """An OpenAI client for the offline server that records what it sends: (client, exchanges, server)."""
     import openai
 
-    server = practice_server()
+    server = practice_server(text_only=text_only)
     transport = _RecordingTransport()
     options = {"api_key": server.api_key, "timeout": 180.0, "max_retries": 0, **options}
     http_client = openai.DefaultHttpxClient(transport=transport)
