@@ -21,6 +21,7 @@ import re
 from .. import catalog, keys
 from ..parameters import model_rule
 from . import spec
+from .asgi import read_body, replay
 from .errors import error_body, invalid_request, send_json
 
 PREFIX = "/emulate/"
@@ -213,7 +214,7 @@ class ProviderEmulator:
                 model = route.removeprefix("/models/")
                 check_model(provider, model)
                 return await send_json(send, 200, self._card(provider, model))
-            raw = await _read_body(receive)
+            raw = await read_body(receive)
             try:
                 body = json.loads(raw)
             except ValueError:
@@ -234,7 +235,7 @@ class ProviderEmulator:
         except Refusal as refusal:
             return await send_json(send, refusal.status, provider_error(provider, refusal.status, refusal.body))
         inner_scope = self._inner_scope(scope, "/v1" + route)
-        return await self.app(inner_scope, _replay(raw, receive), _as_provider(send, provider, model))
+        return await self.app(inner_scope, replay(raw, receive), _as_provider(send, provider, model))
 
     @staticmethod
     def _known(provider: str, route: str, method: str) -> bool:
@@ -276,28 +277,6 @@ class ProviderEmulator:
         if self.api_key:
             headers.append((b"authorization", f"Bearer {self.api_key}".encode()))
         return {**scope, "path": path, "raw_path": path.encode(), "headers": headers}
-
-
-async def _read_body(receive) -> bytes:
-    raw = b""
-    while True:
-        message = await receive()
-        raw += message.get("body", b"")
-        if not message.get("more_body"):
-            return raw
-
-
-def _replay(raw: bytes, receive):
-    sent = False
-
-    async def replay():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 _MODEL_FIELD = re.compile(rb'"model": ?"' + re.escape(catalog.OFFLINE_MODEL.encode()) + rb'"')

@@ -23,6 +23,7 @@ import traceback
 from .. import catalog
 from . import responses, shapes, tools
 from .adapt import adapt_chat_request
+from .asgi import read_body, replay
 from .errors import error_body, internal_error, invalid_request, scrub, send_json
 from .practice_faults import PRACTICE_FAILURE_MARK
 from .validation import check_chat, check_fields, check_llama_schema
@@ -107,12 +108,7 @@ class OpenAIStyleGuard:
                 return await send_json(send, 404, invalid_request(message, "model", "model_not_found"))
             return await send_json(send, 200, self._model_card())
 
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         if path == "/v1/responses":
             return await responses.serve(self, scope, receive, send, raw)
         status, problem, body = self._check_request(path, raw)
@@ -190,14 +186,7 @@ class OpenAIStyleGuard:
     async def _inner(self, scope, receive, body: dict, first: bool = True):
         """Run the inner app on `body`; (status, headers, body bytes). Exceptions propagate."""
         raw = json.dumps(body).encode()
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": raw, "more_body": False}
-            return await receive()
+        replayed = replay(raw, receive)
 
         headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")]
         if not first:  # a practice failure (X-Practice-Fail) applies to the request, not to each inner call
@@ -211,7 +200,7 @@ class OpenAIStyleGuard:
             elif message["type"] == "http.response.body":
                 answer["body"] += message.get("body", b"")
 
-        await self.app(dict(scope, path="/v1/chat/completions", headers=headers), replay, collect)
+        await self.app(dict(scope, path="/v1/chat/completions", headers=headers), replayed, collect)
         return answer["status"], answer["headers"], answer["body"]
 
     async def _send_inner_error(self, send, error: InnerError):
@@ -235,14 +224,7 @@ class OpenAIStyleGuard:
         are completed to OpenAI's shape on the way (shapes.StreamRewriter).
         """
         raw = json.dumps(body).encode()
-        sent_body = False
-
-        async def replay():
-            nonlocal sent_body
-            if not sent_body:
-                sent_body = True
-                return {"type": "http.request", "body": raw, "more_body": False}
-            return await receive()
+        replayed = replay(raw, receive)
 
         # The body is valid JSON: say so, even if the client forgot the header.
         headers = [(k, v) for k, v in scope["headers"] if k not in (b"content-type", b"content-length")]
@@ -287,7 +269,7 @@ class OpenAIStyleGuard:
                 await send(state["start"])
 
         try:
-            await self.app(scope, replay, guarded_send)
+            await self.app(scope, replayed, guarded_send)
             if state.get("end") is not None and not state["done"]:
                 await flush()
                 state["done"] = True
