@@ -429,24 +429,27 @@ class ResponsesSupport:
 
 _OPENAI_MIGRATE = Source(
     "https://developers.openai.com/api/docs/guides/migrate-to-responses",
-    CHECKED,
-    note="'While Chat Completions remains supported, Responses is recommended for all new projects.'",
+    "2026-11-30",
+    note="'While Chat Completions remains supported, Responses is recommended for all new projects.' "
+    "'Use store: true to maintain state from turn to turn, preserving reasoning and tool context'",
 )
-# OpenAI's API reference, as its OpenAPI specification (CreateResponse and Reasoning schemas).
+# OpenAI's API reference, as its OpenAPI specification (CreateResponse and Reasoning schemas;
+# commit of 2026-08-21, the newest in the repository on 2026-11-30).
 _OPENAI_SPEC = Source(
     "https://github.com/openai/openai-openapi/blob/f85dbe223d40e1a31cba812ab2d755c7e98a92a3/openapi.json",
-    CHECKED,
+    "2026-11-30",
 )
 _OLLAMA_RESPONSES = Source(
     "https://docs.ollama.com/api/openai-compatibility",
-    CHECKED,
-    note="section /v1/responses: 'Added in Ollama v0.13.3', non-stateful only",
+    "2026-11-30",
+    note="section /v1/responses: 'Added in Ollama v0.13.3', 'Only the non-stateful flavor is supported'",
 )
 _GEMINI_RESPONSES = Source(
     "https://ai.google.dev/gemini-api/docs/openai",
     CHECKED,
     note="the page documents chat/completions (and embeddings, images, batches, models) but no /responses; "
-    "not tried with a key. Google's own stateful API is the Interactions API (https://ai.google.dev/api).",
+    "not tried with a key; not re-opened on 2026-11-30 (a summary of the page read then lists the same "
+    "endpoints). Google's own stateful API is the Interactions API (https://ai.google.dev/api, read 2026-11-30).",
 )
 
 RESPONSES_API: dict[str, ResponsesSupport] = {
@@ -468,7 +471,53 @@ RESPONSES_API: dict[str, ResponsesSupport] = {
 RESPONSES_MIN_OUTPUT_TOKENS = 16  # max_output_tokens below this is refused; it counts reasoning tokens too
 RESPONSES_STORE_DEFAULT = True  # Responses stores by default; Chat Completions' `store` defaults to false
 REASONING_SUMMARIES = ("auto", "concise", "detailed")  # reasoning={"summary": ...}, Responses API only
+# Without stored state (store=False), the reasoning travels with the client: this `include` value asks
+# for it, encrypted, in each reasoning item ("This enables reasoning items to be used in multi-turn
+# conversations when using the Responses API statelessly"). The same specification now says
+# encrypted_content "is populated by default"; asking for it says what the code relies on.
+STATELESS_REASONING_INCLUDE = "reasoning.encrypted_content"
 RESPONSES_FACTS_SOURCE = _OPENAI_SPEC
+
+# --- Many requests: retries, rate limits and batches (lesson 13) ----------------------------
+# The openai SDK's own retries: 2 by default, for connection errors, 408, 409, 429 and 5xx. The
+# wait is the server's `retry-after-ms` or `retry-after` when it sends one (up to 2 minutes; a
+# longer one means no retry), otherwise 0.5 s doubling each time up to 8 s, less up to 25 %.
+SDK_DEFAULT_MAX_RETRIES = 2
+SDK_FIRST_RETRY_WAIT = 0.5  # seconds
+SDK_LONGEST_RETRY_WAIT = 8.0  # seconds, without a retry-after
+SDK_LONGEST_RETRY_AFTER = 120  # seconds: a longer retry-after and the SDK does not retry
+SDK_RETRIES_SOURCE = Source(
+    "https://github.com/openai/openai-python#retries",
+    "2026-11-30",
+    note="README: 'Certain errors are automatically retried 2 times by default, with a short exponential "
+    "backoff'; the waits from src/openai/_base_client.py and _constants.py of openai 3.57.0 (the "
+    "course's venv; requirements.txt allows 3.51 to 3.x)",
+)
+# A 429 from OpenAI may say how long to wait: `Retry-After`, whole seconds, "returned when the server
+# has computed a retry delay and may be omitted for 429 responses that require user action".
+RETRY_AFTER_SOURCE = Source(
+    _OPENAI_SPEC.url, "2026-11-30", note="components.responses.TooManyRequests, on POST /chat/completions"
+)
+# What is left of your limits, on every response from OpenAI.
+RATE_LIMIT_HEADERS = ("x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens")
+RATE_LIMIT_HEADERS_SOURCE = Source(
+    "https://developers.openai.com/api/docs/guides/rate-limits#rate-limits-in-headers",
+    "2026-11-30",
+    note="the page could not be opened on 2026-11-30; the header names as OpenAI's API sends them, quoted "
+    "in https://community.openai.com/t/how-to-get-rate-limit-reset-time-for-response-api/1268905",
+)
+# The Batch API: many independent requests in one uploaded JSONL file, answered within the
+# completion window at a discount on the synchronous price.
+BATCH_DISCOUNT = 0.50  # fraction off the synchronous price, input and output
+BATCH_COMPLETION_WINDOW = "24h"  # the only value `completion_window` takes
+BATCH_MAX_REQUESTS = 50_000  # per input file (up to 200 MB)
+BATCH_SOURCE = Source(
+    "https://help.openai.com/en/articles/9197833-batch-api-faq",
+    "2026-11-30",
+    note="'Each model will be offered at 50% cost discount vs. the synchronous APIs'; 'We will process these "
+    "requests within 24 hours'. completion_window (enum ['24h']) and the 50,000 requests per file: "
+    "CreateBatchRequest in " + _OPENAI_SPEC.url,
+)
 # --- Images in a chat message ------------------------------------------------------------
 # Which models read an image part ({"type": "image_url", ...}). A model that reads text only
 # answers it with a 400 (OpenAI: "Invalid content type. image_url is only supported by

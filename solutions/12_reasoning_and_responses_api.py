@@ -19,4 +19,6 @@ def follow_up(client, model, first_question, first_response, next_question):
         {"role": "assistant", "content": first_response.output_text},
         {"role": "user", "content": next_question},
     ]
-    return client.responses.create(model=model, input=history, max_output_tokens=60)
+    # store=False: nothing kept on the provider's side (the Responses API stores by default), since the
+    # whole conversation travels in `input` anyway.
+    return client.responses.create(model=model, input=history, store=False, max_output_tokens=60)

@@ -167,6 +167,16 @@ async def ask_all_unbounded(client, model, questions, limit):
     return await asyncio.gather(*(_reply(client, model, question) for question in questions))
 
 
+async def ask_all_two_at_a_time(client, model, questions, limit):
+    semaphore = asyncio.Semaphore(2)  # the number from the lesson, not the `limit` given
+
+    async def ask(question):
+        async with semaphore:
+            return await _reply(client, model, question)
+
+    return await asyncio.gather(*(ask(question) for question in questions))
+
+
 async def ask_all_as_they_finish(client, model, questions, limit):
     semaphore = asyncio.Semaphore(limit)
 
@@ -189,6 +199,25 @@ def port_left_on_chat(client, model, system, question):
 def port_returning_the_first_item(client, model, system, question):
     response = client.responses.create(model=model, instructions=system, input=question, max_output_tokens=60)
     return response.output[0]
+
+
+def port_with_the_lessons_system_prompt(client, model, system, question):
+    response = client.responses.create(
+        model=model,
+        instructions="You are a helpful assistant. Answer in one short sentence.",
+        input=question,
+        max_output_tokens=60,
+    )
+    return response.output_text
+
+
+def follow_up_stored_by_default(client, model, first_question, first_response, next_question):
+    history = [
+        {"role": "user", "content": first_question},
+        {"role": "assistant", "content": first_response.output_text},
+        {"role": "user", "content": next_question},
+    ]
+    return client.responses.create(model=model, input=history, max_output_tokens=60)
 
 
 def follow_up_by_stored_id(client, model, first_question, first_response, next_question):
@@ -385,6 +414,13 @@ CASES = {
     # Relies on server-side state, which the offline server (like Ollama) does not keep: a 400.
     "12.2": (lambda: solution("12").follow_up, lambda: follow_up_by_stored_id),
     "12.2 without the answer": (lambda: solution("12").follow_up, lambda: follow_up_forgetting_the_answer),
+    # Sends the whole conversation but leaves `store` at its default (true): the response is kept anyway.
+    "12.2 stored by default": (lambda: solution("12").follow_up, lambda: follow_up_stored_by_default),
+    # Types in the lesson's system prompt instead of using the `system` it is given.
+    "12.1 with the lesson's prompt": (
+        lambda: solution("12").ask_responses,
+        lambda: port_with_the_lessons_system_prompt,
+    ),
     # Base64 text without the "data:image/png;base64," in front: not a URL.
     "11.1": (lambda: solution("11").image_part, lambda: image_part_without_prefix),
     # Lets the text-only model's 400 end the program.
@@ -405,6 +441,8 @@ CASES = {
     "14.2": (lambda: solution("14").classify, lambda: classify_by_the_chosen_token),
     "13.1 without a limit": (lambda: solution("13").ask_all, lambda: ask_all_unbounded),
     "13.1 in the order they finish": (lambda: solution("13").ask_all, lambda: ask_all_as_they_finish),
+    # A semaphore, but Semaphore(2) whatever `limit` says: passes limit=2, fails limit=3 and limit=1.
+    "13.1 with a fixed limit": (lambda: solution("13").ask_all, lambda: ask_all_two_at_a_time),
     "13.1 not async": (
         lambda: solution("13").ask_all,
         lambda: lambda client, model, questions, limit: [question for question in questions],

@@ -328,6 +328,45 @@ def test_responses_call_a_function_tool_and_read_its_output(client):
     assert second.output_text.strip()
 
 
+def test_responses_take_the_output_items_back_statelessly(client):
+    # The stateless pattern for reasoning models: store=False, include the encrypted reasoning,
+    # and send every output item back (the SDK's own objects) with the function's output.
+    tool = {"type": "function", **WEATHER["function"]}
+    stateless = {"store": False, "include": ["reasoning.encrypted_content"]}
+    conversation = [{"role": "user", "content": "What is the weather in Paris?"}]
+    first = client.responses.create(
+        model=MODEL, input=conversation, tools=[tool], tool_choice="required", max_output_tokens=60, **stateless
+    )
+    assert first.store is False
+    conversation += first.output
+    for call in (item for item in first.output if item.type == "function_call"):
+        conversation.append({"type": "function_call_output", "call_id": call.call_id, "output": "18 C, cloudy"})
+    second = client.responses.create(model=MODEL, input=conversation, tools=[tool], max_output_tokens=30, **stateless)
+    assert second.output_text.strip()
+
+
+def test_responses_read_past_reasoning_items_only_with_their_encrypted_content(client):
+    reasoning = {"type": "reasoning", "id": "rs_123", "summary": []}
+    asked = [{"role": "user", "content": "Hi"}, {**reasoning, "encrypted_content": "gAAAA..."}]
+    assert client.responses.create(model=MODEL, input=asked, max_output_tokens=16, store=False).output_text
+    with pytest.raises(openai.NotFoundError, match="not persisted when `store` is set to false") as caught:
+        client.responses.create(model=MODEL, input=[{"role": "user", "content": "Hi"}, reasoning], max_output_tokens=16)
+    assert caught.value.param == "input[1]"
+
+
+@pytest.mark.parametrize(
+    ("items", "words"),
+    [
+        ([{"type": "function_call_output", "call_id": "call_9", "output": "18"}], "No tool call found"),
+        ([{"type": "function_call", "call_id": "call_9", "name": "get_weather", "arguments": "{}"}], "No tool output"),
+    ],
+)
+def test_responses_refuse_a_function_call_and_output_that_do_not_pair_up(client, items, words):
+    with pytest.raises(openai.BadRequestError, match=words) as caught:
+        client.responses.create(model=MODEL, input=[{"role": "user", "content": "Hi"}, *items], max_output_tokens=16)
+    assert caught.value.param == "input" and "call_9" in caught.value.message
+
+
 @pytest.mark.parametrize(
     ("extra", "param"),
     [

@@ -5,7 +5,8 @@ from __future__ import annotations
 from .practice import recording_client
 from .registry import exercise
 
-_SYSTEM_12 = "You are a helpful assistant. Answer in one short sentence."
+# Not the lesson's system prompt, so that an answer that types the lesson's text in is caught.
+_SYSTEM_12 = "You are a patient science teacher. Answer in one short sentence."
 _QUESTION_12 = "What colour is the sky on a clear day?"
 _FOLLOW_UP_12 = "And at sunset?"
 _LIMIT_12 = 60  # max_output_tokens the exercise asks for: short replies keep the check fast
@@ -50,7 +51,7 @@ def _check_port(answer) -> str | None:
     if "messages" in body or "max_completion_tokens" in body:
         return "the Responses API has no `messages` or `max_completion_tokens`: use `input` and `max_output_tokens`."
     if body.get("instructions") != _SYSTEM_12:
-        return "put the system prompt in `instructions`, word for word (it replaces the system message)."
+        return "put the system prompt you were given (`system`) in `instructions`, word for word."
     if body.get("input") != _QUESTION_12:
         return "send the question as `input`, a plain string."
     if body.get("max_output_tokens") != _LIMIT_12:
@@ -71,8 +72,13 @@ def _check_follow_up(answer) -> str | None:
     if len(sent) != 1:
         return f"send exactly one request for the follow-up (you sent {len(sent)})."
     body = sent[0].sent
-    if body.get("previous_response_id") or body.get("store"):
-        return "do not rely on stored state (previous_response_id, store): send the whole conversation in `input`."
+    if body.get("previous_response_id"):
+        return "do not rely on stored state (previous_response_id): send the whole conversation in `input`."
+    if body.get("store") is not False:
+        return (
+            "say store=False: the Responses API stores every response unless told not to (store defaults to "
+            "true), and a conversation you carry yourself needs nothing stored."
+        )
     history = body.get("input")
     if not isinstance(history, list) or len(history) != 3:
         return "send `input` as a list of three messages: the first question, the answer, the follow-up."

@@ -16,6 +16,7 @@ _QUESTIONS_11 = [
 ]
 _REPLY_TOKENS_11 = 16  # the checker keeps replies short, so that a check takes seconds
 _SLOW_FIRST_11 = 0.5  # seconds the first question's request waits, so its answer comes back late
+_LIMITS_11 = (2, 3, 1)  # each is tried in turn: the answer must keep to the limit it is given
 
 
 def _watched_async_client(server, log: dict):
@@ -86,7 +87,13 @@ def _check_ask_all(answer) -> str | None:
     if not inspect.iscoroutinefunction(answer):
         return "define ask_all with `async def`, so that it can await the requests."
     server = practice.practice_server()
-    limit = 2
+    for limit in _LIMITS_11:  # more than one limit, so that a fixed Semaphore(2) is caught
+        if problem := _check_one_limit(answer, server, limit):
+            return problem
+    return None
+
+
+def _check_one_limit(answer, server, limit: int) -> str | None:
     log = {"now": 0, "most": 0, "replies": {}}
 
     async def run():
@@ -108,10 +115,15 @@ def _check_ask_all(answer) -> str | None:
             f"{log['most']} requests were in flight at once, with limit={limit}: "
             "take an asyncio.Semaphore(limit) around each request (async with ...)."
         )
+    if log["most"] == 1 < limit:
+        return (
+            f"at most 1 request was in flight at a time, with limit={limit}: the requests ran one "
+            "after another. Start them all (asyncio.gather) and let the semaphore hold back the extra ones."
+        )
     if log["most"] < limit:
         return (
-            f"at most {log['most']} request was in flight at a time, with limit={limit}: the requests ran one "
-            "after another. Start them all (asyncio.gather) and let the semaphore hold back the extra ones."
+            f"at most {log['most']} requests were in flight at once, with limit={limit}: use the limit you are "
+            "given, asyncio.Semaphore(limit), not a number of your own."
         )
     for number, (question, got) in enumerate(zip(_QUESTIONS_11, answers, strict=True)):
         reply = log["replies"][question][0]

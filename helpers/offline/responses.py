@@ -14,6 +14,12 @@ What needs OpenAI's side cannot work offline and gets a clear 400: stored state
 built-in tools (web search, file search, ...); retrieving a stored response
 (GET /v1/responses/{id}) gets a 404 that says nothing is stored. `reasoning` and
 `text.verbosity` are echoed as sent, as OpenAI does.
+
+Reasoning items sent back in `input` (as a stateless client does with a reasoning
+model's output, after `store=False, include=["reasoning.encrypted_content"]`) are
+accepted and set aside, since this model does not reason; one without its
+`encrypted_content` gets OpenAI's 404 for an item it would have had to look up
+in storage. `include` is accepted; there is never a reasoning item to fill in.
 """
 
 from __future__ import annotations
@@ -31,7 +37,32 @@ _UNSUPPORTED = {
     "prompt": "stored prompts",
     "background": "background responses",
 }
+_INPUT_ITEMS = ("message", "function_call", "function_call_output", "reasoning")
 _EVENT_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-store")]
+
+
+def _unpaired_call(items: list) -> str | None:
+    """OpenAI's words (as quoted in public bug reports) for a function call and its output that do not pair up."""
+    calls = [item.get("call_id") for item in items if item.get("type") == "function_call"]
+    outputs = [item.get("call_id") for item in items if item.get("type") == "function_call_output"]
+    for call_id in outputs:
+        if call_id not in calls:
+            return f"No tool call found for function call output with call_id {call_id}."
+    for call_id in calls:
+        if call_id not in outputs:
+            return f"No tool output found for function call {call_id}."
+    return None
+
+
+def _not_stored(item_id, index: int) -> dict:
+    """OpenAI's 404 (as quoted in public bug reports) for a reasoning item sent by id alone, without storage."""
+    message = (
+        f"Item with id '{item_id}' not found. Items are not persisted when `store` is set to false. "
+        "Try again with `store` set to true, or remove this item from your input. (The offline practice "
+        "server stores nothing: send reasoning items with their encrypted_content, asked for with "
+        "include=['reasoning.encrypted_content'].)"
+    )
+    return invalid_request(message, f"input[{index}]", None)
 
 
 def _offline_only(what: str, param: str) -> dict:
@@ -99,10 +130,20 @@ def check(request: dict, model: str):
     items = request.get("input")
     for index, item in enumerate(items if isinstance(items, list) else []):
         kind = item.get("type", "message")
-        if kind not in ("message", "function_call", "function_call_output"):
-            message = "The offline practice server reads input items of type 'message', 'function_call' and "
-            message += f"'function_call_output', not {kind!r}."
+        if kind not in _INPUT_ITEMS:
+            message = "The offline practice server reads input items of type 'message', 'function_call', "
+            message += f"'function_call_output' and 'reasoning', not {kind!r}."
             return 400, invalid_request(message, f"input[{index}].type", "unsupported_value")
+        if kind == "reasoning" and not item.get("encrypted_content"):
+            return 404, _not_stored(item.get("id"), index)
+        if kind == "function_call_output" and isinstance(item.get("output"), list):
+            for number, part in enumerate(item["output"]):
+                if part.get("type") != "input_text":
+                    message = "This offline model reads text only: send the output as a string or parts of type "
+                    message += f"'input_text', not {part.get('type')!r}."
+                    return 400, invalid_request(message, f"input[{index}].output[{number}].type", "unsupported_value")
+    if problem := _unpaired_call(items if isinstance(items, list) else []):
+        return 400, invalid_request(problem, "input", None)
         if kind == "message" and isinstance(item.get("content"), list):
             for number, part in enumerate(item["content"]):
                 if part.get("type") not in ("input_text", "output_text"):
@@ -134,8 +175,9 @@ def to_chat(request: dict) -> dict:
                 messages[-1]["tool_calls"].append(call)
             else:
                 messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
-        else:
-            messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": str(item["output"])})
+        elif kind == "function_call_output":
+            messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": _output_text(item["output"])})
+        # a reasoning item: the model that wrote it reads it back; this one has no reasoning to resume
     body = {"model": request["model"], "messages": messages}
     for name, chat_name in [
         ("max_output_tokens", "max_completion_tokens"),
@@ -163,6 +205,13 @@ def to_chat(request: dict) -> dict:
         elif choice is not None:
             body["tool_choice"] = choice
     return body
+
+
+def _output_text(output) -> str:
+    """A function_call_output's `output`: a string, or (as the specification also allows) input_text parts."""
+    if isinstance(output, list):
+        return "\n".join(part.get("text", "") for part in output if part.get("type") == "input_text")
+    return str(output)
 
 
 def from_chat(reply: dict, request: dict) -> dict:
