@@ -335,15 +335,24 @@ TOOL_CALLING = {
             "and every property required.",
             Source(
                 "https://developers.openai.com/api/docs/guides/deployment-checklist",
-                CHECKED,
-                note="strict-mode rules: https://developers.openai.com/api/docs/guides/function-calling",
+                "2026-11-30",
+                note="the stored copies of this page and of developers.openai.com/api/docs/models/gpt-6-luna did "
+                "not show the gpt-6 sentence on 2026-11-30; docs.oxen.ai's gpt-6-luna page states it ('Chat "
+                "Completions supports function calling only with reasoning effort set to none'). Strict-mode "
+                "rules: https://developers.openai.com/api/docs/guides/function-calling, as summarised by "
+                "docs.apiyi.com (June 2026).",
             ),
         ),
         ToolCallingFacts(
             "gemini",
             "Gemini 3 models attach a thought signature to each function call: send the assistant message "
             "back exactly as it came, or the next request is refused with a 4xx.",
-            Source("https://ai.google.dev/gemini-api/docs/thought-signatures", CHECKED),
+            Source(
+                "https://ai.google.dev/gemini-api/docs/thought-signatures",
+                "2026-11-30",
+                note="'When using Gemini 3 models, you must pass back thought signatures during function calling, "
+                "otherwise you will get a validation error (4xx status code).'",
+            ),
         ),
         ToolCallingFacts(
             "ollama",
@@ -351,12 +360,43 @@ TOOL_CALLING = {
             "llama3.2 among them), streamed replies included; a model without tool support gets an error.",
             Source(
                 "https://docs.ollama.com/api/openai-compatibility",
-                CHECKED,
-                note="streamed tool calls: https://ollama.com/blog/streaming-tool",
+                "2026-11-30",
+                note="the page lists Tools, `tools` and `tool_choice` for /v1/chat/completions. Tools category: "
+                "https://ollama.com/blog/tool-support; streamed tool calls: https://ollama.com/blog/streaming-tool. "
+                "Not on Ollama's pages: llama3.2 in that category, and the error (HTTP 400 '... does not support "
+                "tools', as public projects report it).",
             ),
         ),
     )
 }
+
+# What OpenAI documents about using tools well, taught in lesson 9.
+STRICT_AND_PARALLEL = ToolCallingFacts(
+    "openai",
+    "Structured Outputs (strict: true) is not compatible with parallel function calls: calls written in "
+    "parallel may not match the strict schemas, so send parallel_tool_calls=False when you rely on strict.",
+    Source(
+        "https://openai.com/index/introducing-structured-outputs-in-the-api/",
+        "2026-11-30",
+        note="OpenAI's wording ('Structured Outputs is not compatible with parallel function calls. When a "
+        "parallel function call is generated, it may not match supplied schemas. Set parallel_tool_calls: false "
+        "to disable parallel function calling.') as quoted verbatim in public write-ups; the function-calling "
+        "guide (https://developers.openai.com/api/docs/guides/function-calling) says the same as summarised by "
+        "docs.apiyi.com (June 2026). The guide's own sentence could not be read in the stored copies.",
+    ),
+)
+MISSING_ARGUMENTS = ToolCallingFacts(
+    "openai",
+    "Forcing a call (tool_choice naming the function) makes the model fill in arguments the user never gave; "
+    "with tool_choice auto, a system message asking it not to assume values makes it ask instead.",
+    Source(
+        "https://cookbook.openai.com/examples/how_to_call_functions_with_chat_models",
+        "2026-11-30",
+        note="OpenAI Cookbook: 'By doing so, we force the model to make assumptions about how to use it.' and "
+        "the system message \"Don't make assumptions about what values to plug into functions. Ask for "
+        'clarification if a user request is ambiguous."',
+    ),
+)
 
 # --- Prices ------------------------------------------------------------------------------
 # US dollars per 1 million tokens, as published on the providers' pricing pages on the

@@ -2,6 +2,8 @@
 
 import json
 
+from helpers.parameters import request_options
+
 # Exercise 9.1
 time_tool = {
     "type": "function",
@@ -39,8 +41,11 @@ def collect_tool_calls(chunks):
 # Exercise 9.3
 def ask_with_tools(client, model, messages, tools, functions, max_rounds):
     messages = list(messages)
+    options = request_options(model, reasoning_effort="none").send  # gpt-6-luna: tools only without thinking
     for _ in range(max_rounds):
-        response = client.chat.completions.create(model=model, messages=messages, tools=tools, max_completion_tokens=60)
+        response = client.chat.completions.create(
+            model=model, messages=messages, tools=tools, max_completion_tokens=60, **options
+        )
         message = response.choices[0].message
         if not message.tool_calls:
             return message.content

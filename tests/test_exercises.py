@@ -111,6 +111,40 @@ def ask_with_tools_without_a_cap(client, model, messages, tools, functions, max_
             messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
 
 
+def ask_with_tools_for_one_round(client, model, messages, tools, functions, max_rounds):
+    messages = list(messages)
+    reply = client.chat.completions.create(model=model, messages=messages, tools=tools, max_completion_tokens=60)
+    message = reply.choices[0].message
+    if not message.tool_calls or max_rounds < 2:
+        return message.content
+    messages.append(message)
+    for call in message.tool_calls:  # the calls of the first reply only; a second round is never run
+        try:
+            result = functions[call.function.name](**json.loads(call.function.arguments))
+        except Exception as error:
+            result = {"error": str(error)}
+        messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+    reply = client.chat.completions.create(model=model, messages=messages, tools=tools, max_completion_tokens=60)
+    return reply.choices[0].message.content
+
+
+def ask_with_tools_one_request_too_many(client, model, messages, tools, functions, max_rounds):
+    messages = list(messages)
+    for _ in range(max_rounds + 1):  # "max_rounds rounds of tools, then one more for the answer"
+        reply = client.chat.completions.create(model=model, messages=messages, tools=tools, max_completion_tokens=60)
+        message = reply.choices[0].message
+        if not message.tool_calls:
+            return message.content
+        messages.append(message)
+        for call in message.tool_calls:
+            try:
+                result = functions[call.function.name](**json.loads(call.function.arguments))
+            except Exception as error:
+                result = {"error": str(error)}
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+    return None
+
+
 def retry_everything(client, model, question):
     for attempt in range(3):
         try:
@@ -349,6 +383,9 @@ CASES = {
     # The loop, but a tool that raises crashes it.
     "9.3": (lambda: solution("09").ask_with_tools, lambda: ask_with_tools_letting_errors_through),
     "9.3 without a cap": (lambda: solution("09").ask_with_tools, lambda: ask_with_tools_without_a_cap),
+    # Runs the first reply's calls and asks once more, whatever that reply asks for.
+    "9.3 one round only": (lambda: solution("09").ask_with_tools, lambda: ask_with_tools_for_one_round),
+    "9.3 one request too many": (lambda: solution("09").ask_with_tools, lambda: ask_with_tools_one_request_too_many),
     "10.1": (
         lambda: solution("10").should_retry,
         # retries every 429, billing errors included

@@ -199,10 +199,26 @@ def _check_round_trips(sent, recorder) -> str | None:
     return None
 
 
+def _model_calling_for(rounds: int | None):
+    """Play a model that wants tools in its first `rounds` replies (None: in every reply), then may answer.
+
+    The offline model answers in text as soon as a tool result comes back; a provider's model
+    often calls again (another order, a retry). Requests that leave `tool_choice` at "auto" get
+    "required" instead, so the learner's loop meets a second round, and a model that never stops.
+    """
+
+    def rewrite(body: dict, index: int) -> dict:
+        if body.get("tools") and body.get("tool_choice", "auto") == "auto" and (rounds is None or index < rounds):
+            return {**body, "tool_choice": "required"}
+        return body
+
+    return rewrite
+
+
 @exercise("9.3", "Answer with tools, in a loop with a cap", sends_requests=True)
 def _check_ask_with_tools(answer) -> str | None:
-    # 1. A tool that works: calls, results, then the model's text.
-    client, exchanges, server = recording_client()
+    # 1. A tool that works, and a model that looks twice before it answers: call, call, text.
+    client, exchanges, server = recording_client(rewrite=_model_calling_for(2), most=8)
     recorder = _Recorder()
     got = answer(client, server.model, list(_ORDER_QUESTION), [_ORDER_TOOL], {"get_order": recorder}, 3)
     sent = completions(exchanges)
@@ -211,14 +227,19 @@ def _check_ask_with_tools(answer) -> str | None:
         return "the model asked for a tool call: run it, send the result back in a tool message, and ask again."
     if hint := _check_round_trips(sent, recorder):
         return hint
+    last = sent[-1].reply()["choices"][0]["message"]
+    if last.get("tool_calls") and len(sent) < 3:
+        return (
+            f"reply {len(sent)} asked for tools again and you stopped: loop, running the calls of each "
+            "reply, until the model answers in text or you have sent max_rounds requests."
+        )
     tool_results = [m for e in sent for m in e.sent["messages"] if m.get("role") == "tool"]
     if tool_results and json.loads(tool_results[0]["content"]).get("status") != "shipped":
         return "send the function's result as the tool message's content: json.dumps(result)."
-    last = sent[-1].reply()["choices"][0]["message"]
     if not last.get("tool_calls") and got != last.get("content"):
         return "return the text of the model's last reply (message.content)."
     # 2. A tool that fails: the error goes back to the model; nothing crashes.
-    client, exchanges, server = recording_client()
+    client, exchanges, server = recording_client(most=8)
     failing = _Recorder(fail="the order database is offline")
     try:
         answer(client, server.model, list(_ORDER_QUESTION), [_ORDER_TOOL], {"get_order": failing}, 3)
@@ -231,12 +252,21 @@ def _check_ask_with_tools(answer) -> str | None:
     errors = [m.get("content") or "" for e in sent for m in e.sent["messages"] if m.get("role") == "tool"]
     if failing.calls and not any("the order database is offline" in content for content in errors):
         return "when a tool raises, send the error's text back as the tool's result (e.g. {'error': str(error)})."
-    # 3. The cap: max_rounds requests at most, then None if the model still wants tools.
-    client, exchanges, server = recording_client()
-    got = answer(client, server.model, list(_ORDER_QUESTION), [_ORDER_TOOL], {"get_order": _Recorder()}, 1)
+    # 3. The cap: a model that never stops asking; max_rounds requests at most, then None.
+    client, exchanges, server = recording_client(rewrite=_model_calling_for(None), most=4)
+    raised = None
+    try:
+        got = answer(client, server.model, list(_ORDER_QUESTION), [_ORDER_TOOL], {"get_order": _Recorder()}, 2)
+    except Exception as error:  # noqa: BLE001 - the checker's limit stopped it, or the learner's code failed
+        raised = error
     sent = completions(exchanges)
-    if len(sent) > 1:
-        return f"with max_rounds=1 you sent {len(sent)} requests: stop after max_rounds requests."
-    if sent and sent[0].reply()["choices"][0]["message"].get("tool_calls") and got is not None:
+    if len(sent) > 2:
+        still = ", and kept going until the checker stopped you" if raised else ""
+        return f"with max_rounds=2 you sent {len(sent)} requests{still}: stop after max_rounds requests."
+    if raised:
+        raise raised
+    if len(sent) < 2:
+        return "with max_rounds=2 and a model that keeps asking for tools, send 2 requests before you give up."
+    if got is not None:
         return "when the model still asks for tools after max_rounds requests, return None."
     return None

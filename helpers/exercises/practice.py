@@ -92,16 +92,29 @@ class _Tee(httpx2.SyncByteStream):
         self.inner.close()
 
 
+class TooManyRequests(RuntimeError):
+    """A checker's limit on requests was reached: the learner's code did not stop by itself."""
+
+
 class _RecordingTransport(httpx2.HTTPTransport):
     """The SDK's own HTTP transport, keeping a copy of each request and of the bytes read back."""
 
-    def __init__(self):
+    def __init__(self, rewrite=None, most: int | None = None):
         super().__init__()
         self.exchanges: list[Exchange] = []
+        self.rewrite, self.most = rewrite, most
 
     def handle_request(self, request):
+        if self.most is not None and len(self.exchanges) >= self.most:
+            raise TooManyRequests(f"the checker stopped your code after {self.most} requests")
         content = request.read()
         sent = json.loads(content) if content else None
+        if self.rewrite is not None and sent is not None:
+            sent = self.rewrite(sent, len(self.exchanges))
+            headers = [(k, v) for k, v in request.headers.items() if k.lower() != "content-length"]
+            request = httpx2.Request(
+                request.method, request.url, headers=headers, json=sent, extensions=request.extensions
+            )
         started = time.perf_counter()
         response = super().handle_request(request)
         exchange = Exchange(request.method, request.url.path, sent, response.status_code, started=started)
@@ -110,12 +123,18 @@ class _RecordingTransport(httpx2.HTTPTransport):
         return response
 
 
-def recording_client(*, text_only: bool = False, **options):
-    """An OpenAI client for the offline server that records what it sends: (client, exchanges, server)."""
+def recording_client(*, rewrite=None, most: int | None = None, text_only: bool = False, **options):
+    """An OpenAI client for the offline server that records what it sends: (client, exchanges, server).
+
+    `rewrite(body, index)` may change each request body before it leaves (index: requests sent
+    so far), so a checker can play a model that behaves a certain way; after `most` requests the
+    client raises TooManyRequests instead of sending, so a loop that never stops ends.
+    `text_only=True` keeps the offline model itself (see practice_server).
+    """
     import openai
 
     server = practice_server(text_only=text_only)
-    transport = _RecordingTransport()
+    transport = _RecordingTransport(rewrite, most)
     options = {"api_key": server.api_key, "timeout": 180.0, "max_retries": 0, **options}
     http_client = openai.DefaultHttpxClient(transport=transport)
     client = openai.OpenAI(base_url=server.base_url, http_client=http_client, **options)
