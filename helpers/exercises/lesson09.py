@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from .. import catalog
+from ..parameters import tool_options
 from .practice import completions, recording_client
 from .registry import exercise
 
@@ -37,6 +38,7 @@ def _check_time_tool(answer) -> str | None:
             tool_choice={"type": "function", "function": {"name": "get_local_time"}},
             parallel_tool_calls=False,
             max_completion_tokens=40,
+            **tool_options(server.model),  # gpt-6-luna: tools only with reasoning_effort="none"
         )
     except openai.BadRequestError as error:
         return f"the server refused your tool, as OpenAI would: {error.message}"
@@ -123,6 +125,7 @@ def _check_collect_tool_calls(answer) -> str | None:
         tool_choice="required",
         max_completion_tokens=80,
         stream=True,
+        **tool_options(server.model),
     )
     got = answer(stream)
     sent = completions(exchanges)[0]
