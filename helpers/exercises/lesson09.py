@@ -247,6 +247,8 @@ def _check_ask_with_tools(answer) -> str | None:
     try:
         answer(client, server.model, list(_ORDER_QUESTION), [_ORDER_TOOL], {"get_order": failing}, 3)
     except Exception as error:  # noqa: BLE001 - the learner's loop let the tool's error through
+        if "the order database is offline" not in str(error):
+            raise  # something else failed (a timeout, a typo): reported as it is
         return (
             f"the tool raised {type(error).__name__} and your function crashed: catch it, and send "
             "{'error': str(error)} as the tool's result, so the model can tell the user."
