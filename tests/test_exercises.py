@@ -95,6 +95,16 @@ def ask_with_tools_letting_errors_through(client, model, messages, tools, functi
     return None
 
 
+def answer_calls(message, functions, messages):
+    """Run each tool call of `message` and append its result (or its error) to `messages`."""
+    for call in message.tool_calls:
+        try:
+            result = functions[call.function.name](**json.loads(call.function.arguments))
+        except Exception as error:
+            result = {"error": str(error)}
+        messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+
+
 def ask_with_tools_without_a_cap(client, model, messages, tools, functions, max_rounds):
     messages = list(messages)
     while True:  # max_rounds ignored
@@ -103,12 +113,7 @@ def ask_with_tools_without_a_cap(client, model, messages, tools, functions, max_
         if not message.tool_calls:
             return message.content
         messages.append(message)
-        for call in message.tool_calls:
-            try:
-                result = functions[call.function.name](**json.loads(call.function.arguments))
-            except Exception as error:
-                result = {"error": str(error)}
-            messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+        answer_calls(message, functions, messages)
 
 
 def ask_with_tools_for_one_round(client, model, messages, tools, functions, max_rounds):
@@ -118,12 +123,7 @@ def ask_with_tools_for_one_round(client, model, messages, tools, functions, max_
     if not message.tool_calls or max_rounds < 2:
         return message.content
     messages.append(message)
-    for call in message.tool_calls:  # the calls of the first reply only; a second round is never run
-        try:
-            result = functions[call.function.name](**json.loads(call.function.arguments))
-        except Exception as error:
-            result = {"error": str(error)}
-        messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+    answer_calls(message, functions, messages)  # the calls of the first reply only; no second round
     reply = client.chat.completions.create(model=model, messages=messages, tools=tools, max_completion_tokens=60)
     return reply.choices[0].message.content
 
@@ -136,12 +136,7 @@ def ask_with_tools_one_request_too_many(client, model, messages, tools, function
         if not message.tool_calls:
             return message.content
         messages.append(message)
-        for call in message.tool_calls:
-            try:
-                result = functions[call.function.name](**json.loads(call.function.arguments))
-            except Exception as error:
-                result = {"error": str(error)}
-            messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(result)})
+        answer_calls(message, functions, messages)
     return None
 
 
