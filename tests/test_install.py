@@ -272,7 +272,7 @@ def test_lesson_3_runs_against_a_provider_given_only_by_settings(fresh, tmp_path
     assert not _errors(notebook), "\n".join(_errors(notebook))
     everything = "\n".join(_text(cell) for cell in notebook.cells if cell.cell_type == "code")
     assert "Using the offline practice model" not in everything  # the provider answered, not a stand-in
-    assert "ChatCompletion" in everything
+    assert re.search(r"^object:\s+chat\.completion$", everything, flags=re.M), everything
     assert re.search(rf"^model:\s+{re.escape(catalog.OFFLINE_MODEL)}$", everything, flags=re.M), everything
 
 
