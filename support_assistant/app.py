@@ -107,7 +107,9 @@ def main(arguments: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get(PORT_VAR, DEFAULT_PORT)))
     parser.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (default): only this machine can connect")
     options = parser.parse_args(arguments)
-    build().queue().launch(server_name=options.host, server_port=options.port, inbrowser=False, show_error=True)
+    build().queue().launch(
+        server_name=options.host, server_port=options.port, share=False, inbrowser=False, show_error=True
+    )
 
 
 if __name__ == "__main__":
