@@ -807,6 +807,101 @@ TOP_LOGPROBS_SOURCE = Source(
     _OPENAI_SPEC.url, "2026-11-30", note="the trimmed copy in helpers/offline/openai_request_schemas.json"
 )
 
+# --- Evaluation tools (lesson 17) ---------------------------------------------------------
+# Where OpenAI's hosted evals went, and maintained open tools that run an eval set today.
+
+
+@dataclass(frozen=True)
+class EvalToolFacts:
+    name: str
+    note: str  # what it is, in one or two sentences
+    source: Source
+
+
+EVALS_READ_ONLY = "2026-10-31"  # OpenAI's hosted Evals: read-only for existing users from this day
+EVALS_SHUTDOWN = "2026-11-30"  # the Evals dashboard and API: scheduled to shut down on this day
+EVAL_TOOLS = (
+    EvalToolFacts(
+        "OpenAI Evals (hosted)",
+        f"OpenAI's Evals dashboard and /v1/evals API became read-only for existing users on {EVALS_READ_ONLY} "
+        f"and are scheduled to shut down on {EVALS_SHUTDOWN}; OpenAI recommends Promptfoo and lets you export "
+        "supported evals as Promptfoo configs.",
+        Source(
+            "https://developers.openai.com/api/docs/guides/prompt-optimizer",
+            "2026-11-30",
+            note="'Evals will become read-only for existing users on October 31, 2026, and the platform is "
+            "scheduled to shut down on November 30, 2026.' The recommendation and export: "
+            "https://developers.openai.com/cookbook/examples/evaluation/moving-from-openai-evals-to-promptfoo "
+            "(June 3, 2026). The entry on https://developers.openai.com/api/docs/deprecations itself "
+            "(#2026-06-03-evals-platform) was not in the stored copy of that page.",
+        ),
+    ),
+    EvalToolFacts(
+        "OpenAI graders",
+        "The hosted graders (string_check, text_similarity, score_model, python) are deprecated together with "
+        "the evals and fine-tuning workflows they serve.",
+        Source(
+            "https://developers.openai.com/api/docs/guides/graders",
+            "2026-11-30",
+            note="'OpenAI is deprecating graders as part of the evals and fine-tuning workflows they support.'",
+        ),
+    ),
+    EvalToolFacts(
+        "openai/evals",
+        "The open-source Python framework and registry of evals on GitHub, separate from the hosted platform; "
+        "its README still sends readers to the dashboard.",
+        Source(
+            "https://github.com/openai/evals",
+            "2026-11-30",
+            note="README read on 2026-11-30 ('You can now configure and run Evals directly in the OpenAI "
+            "Dashboard'); whether it is still maintained was not confirmed.",
+        ),
+    ),
+    EvalToolFacts(
+        "Promptfoo",
+        "An open-source (MIT) CLI and library: test cases and assertions in a config file, run locally or in "
+        "CI, with red-teaming; part of OpenAI. Needs Node.js 22.22.0 or newer (npx, brew, or a pip wrapper).",
+        Source(
+            "https://developers.openai.com/api/docs/guides/promptfoo-codex",
+            "2026-11-30",
+            note="'Promptfoo is part of OpenAI.' The MIT licence: the promptfoo README as mirrored on GitHub "
+            "(https://github.com/promptfoo/promptfoo), 'Promptfoo remains open source and MIT licensed.'",
+        ),
+    ),
+    EvalToolFacts(
+        "Inspect (inspect_ai)",
+        "The UK AI Security Institute's open-source Python framework for LLM evaluations: tool use, "
+        "multi-turn dialog and model-graded scoring, with over 100 ready-made evals (Inspect Evals).",
+        Source(
+            "https://pypi.org/project/inspect-ai/",
+            "2026-11-30",
+            note="read on the 0.3.200 release's page; documentation at https://inspect.aisi.org.uk/",
+        ),
+    ),
+    EvalToolFacts(
+        "DeepEval",
+        "An open-source evaluation framework that runs as pytest tests (assert_test, `deepeval test run`), "
+        "with LLM-as-a-judge metrics; its cloud dashboard (Confident AI) is optional.",
+        Source(
+            "https://deepeval.com/docs/evaluation-introduction",
+            "2026-11-30",
+            note="with https://deepeval.com/ ('Pytest-native evals that run in CI/CD')",
+        ),
+    ),
+)
+EVAL_COURSES = {
+    "Anthropic's prompt evaluations course": Source(
+        "https://github.com/anthropics/courses/tree/master/prompt_evaluations", "2026-11-30"
+    ),
+    "OpenAI Cookbook, evaluation notebooks": Source(
+        "https://github.com/openai/openai-cookbook/tree/main/examples/evaluation",
+        "2026-11-30",
+        note="e.g. calibrating_llm_judges.ipynb and How_to_Compare_Human_vs_LLM_Judges.ipynb; many others use "
+        "the hosted Evals API, which is shutting down",
+    ),
+}
+
+
 # --- Facts by age --------------------------------------------------------------------------
 def _sources_in(label: str, value, seen: set[int]):
     """(label, Source) for every Source in a table, found by walking it (nothing listed by hand)."""
