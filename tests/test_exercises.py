@@ -463,6 +463,40 @@ CASES = {
     "11.2 on any 400": (lambda: solution("11").ask_with_image, lambda: ask_with_image_falling_back_on_any_400),
     # Knows only three values of `detail`; the guide now has four ("original").
     "11.1 with three details": (lambda: solution("11").image_part, lambda: image_part_for_three_details),
+    # Checks the name only: any lookup_order passes, whatever its arguments.
+    "17.1": (
+        lambda: solution("17").called_with,
+        lambda: lambda run, name, arguments: name in [c.name for c in run.tools],
+    ),
+    # json.loads without a guard: arguments that are not JSON raise instead of failing the case.
+    "17.1 unguarded": (
+        lambda: solution("17").called_with,
+        lambda: (
+            lambda run, name, arguments: any(c.name == name and json.loads(c.arguments) == arguments for c in run.tools)
+        ),
+    ),
+    # Looks at the first call only.
+    "17.1 first call only": (
+        lambda: solution("17").called_with,
+        lambda: (
+            lambda run, name, arguments: (
+                bool(run.tools) and run.tools[0].name == name and run.tools[0].parsed_arguments() == arguments
+            )
+        ),
+    ),
+    # The customer's own order: passes with the planted regression too, so it catches nothing.
+    "17.2": (
+        lambda: (solution("17").CASE, solution("17").grade),
+        lambda: (
+            {"id": "own order", "message": "Where is my order 1025?"},
+            lambda run: any(c.name == "lookup_order" and "error" not in c.parsed_result() for c in run.tools),
+        ),
+    ),
+    # A grader that fails everything fails the working assistant too.
+    "17.2 fails everything": (
+        lambda: (solution("17").CASE, solution("17").grade),
+        lambda: (solution("17").CASE, lambda run: False),
+    ),
     "13.1": (lambda: solution("13").ask_all, lambda: ask_all_one_by_one),
     # Returns the logprobs themselves, not probabilities.
     "14.1": (

@@ -24,6 +24,7 @@ from . import (
     lesson14,
     lesson15,
     lesson16,
+    lesson17,
 )
 from .lesson01 import BROKEN_ENV_LINE, MADE_UP_KEY
 from .registry import check, evaluate, exercise, exercise_ids, makes_request
@@ -52,4 +53,5 @@ __all__ = [
     "lesson14",
     "lesson15",
     "lesson16",
+    "lesson17",
 ]
