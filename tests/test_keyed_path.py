@@ -62,16 +62,20 @@ def test_every_worked_solution_passes_under_openai_rules(exercise_id, emulated):
 def test_the_support_assistant_answers_under_each_provider(emulated, tmp_path):
     from support_assistant import db
     from support_assistant.assistant import SupportAssistant
+    from support_assistant.tools import CustomerSession
 
     for name in ("openai", "gemini", "ollama"):
         settings = providers.provider_settings(name, quiet=True)
         assert settings.emulated
         client = providers.make_client(settings)
         connection = db.connect(db.create(tmp_path / f"{name}.db"))
-        assistant = SupportAssistant(client, settings.model, connection, offline=False)
-        events = list(assistant.respond("Where is my order 1031?"))
+        session = CustomerSession(connection, db.DEMO_CUSTOMER)
+        assistant = SupportAssistant(client, settings.model, session, offline=False)
+        events = list(assistant.respond("Where is my order 1025?"))
+        events += list(assistant.respond("My order 1025 arrived broken. Please open a ticket.", assistant.turn))
         connection.close()
-        assert events[-1][0] == "usage" and assistant.tally.requests >= 1, name
+        assert [e for e in events if e[0] == "error"] == [], name  # the provider accepted every request
+        assert events[-1][0] == "usage" and assistant.tally.requests >= 2, name
 
 
 # --- It bites ---------------------------------------------------------------------------------
