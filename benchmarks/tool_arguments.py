@@ -73,10 +73,11 @@ def arguments(client, model: str, tool: dict, question: str) -> dict:
         tools=[tool],
         tool_choice={"type": "function", "function": {"name": tool["function"]["name"]}},
         parallel_tool_calls=False,
-        max_completion_tokens=40,
+        max_completion_tokens=60,
         **tool_options(model),
     )
-    return json.loads(response.choices[0].message.tool_calls[0].function.arguments)
+    calls = response.choices[0].message.tool_calls
+    return json.loads(calls[0].function.arguments) if calls else {}  # cut off by the length cap: no call
 
 
 def measure(port: int | None = None) -> dict[str, int]:
@@ -86,9 +87,9 @@ def measure(port: int | None = None) -> dict[str, int]:
     names = [row[0] for row in shop.execute("SELECT name FROM products")]
     counts = {"questions": len(QUESTIONS), "free_valid": 0, "enum_valid": 0, "enum_right": 0}
     for question, category in QUESTIONS:
-        name = arguments(client, server.model, FREE_NAME_TOOL, question)["name"].strip().lower()
+        name = arguments(client, server.model, FREE_NAME_TOOL, question).get("name", "").strip().lower()
         counts["free_valid"] += bool(name) and any(name in product.lower() for product in names)
-        chosen = arguments(client, server.model, ENUM_TOOL, question)["category"]
+        chosen = arguments(client, server.model, ENUM_TOOL, question).get("category")
         counts["enum_valid"] += chosen in db.CATEGORIES
         counts["enum_right"] += chosen == category
     return counts

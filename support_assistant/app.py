@@ -87,16 +87,26 @@ def _role(message) -> str:
     return message["role"] if isinstance(message, dict) else message.role
 
 
+def _text(content) -> str | None:
+    """A message's text: Gradio 6 gives content as a list of parts; None if any part is not text (a file)."""
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list) else [content]
+    texts = [part.get("text") for part in parts if isinstance(part, dict) and part.get("type") == "text"]
+    return "".join(texts) if texts and len(texts) == len(parts) else None
+
+
 def conversation(history: list) -> list[dict]:
     """Gradio's chat history as Chat Completions messages: the questions and answers, not the tool lines."""
     messages = []
     for message in history:
         if not isinstance(message, dict):
             message = {"role": message.role, "content": message.content, "metadata": message.metadata}
-        if message.get("metadata") or not isinstance(message.get("content"), str):
+        text = _text(message.get("content"))
+        if (message.get("metadata") or {}).get("title") or text is None:
             continue  # a folded tool line, or a file: the page's, not the model's
         if message["role"] in ("user", "assistant"):
-            messages.append({"role": message["role"], "content": message["content"]})
+            messages.append({"role": message["role"], "content": text})
     return messages
 
 
@@ -152,19 +162,21 @@ def build(database: str | Path | None = None) -> gr.Blocks:
                 shown[-1] = gr.ChatMessage(role="assistant", content=text)
             yield shown, f"**Usage**: {visit.assistant.tally.line()}", *pending_panel(visit)
 
-    def decide(confirmed: bool, visit: Visit | None, history: list):
+    def decide(confirmed: bool, visit: Visit | None):
+        """Confirm or Cancel was clicked: carry the action out (or drop it) and say so under the chat."""
         waiting: list[PendingAction] = list(visit.session.pending.values()) if visit else []
         if not waiting:
-            return history, *pending_panel(visit)
+            return pending_panel(visit)
         action = waiting[-1]
         result = visit.session.confirm(action.id) if confirmed else visit.session.discard(action.id)
         if confirmed and "error" not in result:
-            line = f"Done: {action.description} (ticket {result.get('ticket_id', '')})."
+            line = f"**Done**: {action.description} (ticket {result.get('ticket_id', '')})."
         elif confirmed:
-            line = f"Not done: {result['error']}"
+            line = f"**Not done**: {result['error']}"
         else:
-            line = f"Cancelled: {action.description}. Nothing was changed."
-        return [*history, gr.ChatMessage(role="assistant", content=line)], *pending_panel(visit)
+            line = f"**Cancelled**: {action.description}. Nothing was changed."
+        hidden = gr.update(visible=False)
+        return gr.update(value=line, visible=True), hidden, hidden
 
     def forget_pending(visit: Visit | None):
         if visit:
@@ -181,12 +193,14 @@ def build(database: str | Path | None = None) -> gr.Blocks:
             placeholder="Sign in, then ask about your orders or the products, e.g. "
             + " / ".join(f"*{example}*" for example in EXAMPLES),
             render_markdown=False,  # model text stays text: no links or images it could plant
+            render=False,
         )
-        with gr.Row():
-            waiting = gr.Markdown(visible=False)
-            confirm = gr.Button("Confirm", variant="primary", visible=False, scale=0)
-            cancel = gr.Button("Cancel", visible=False, scale=0)
-        usage = gr.Markdown(f"**Usage**: nothing yet. Answers come from {settings.label} ({settings.model}).")
+        waiting = gr.Markdown(visible=False, render=False)
+        confirm = gr.Button("Confirm", variant="primary", visible=False, scale=0, render=False)
+        cancel = gr.Button("Cancel", visible=False, scale=0, render=False)
+        usage = gr.Markdown(
+            f"**Usage**: nothing yet. Answers come from {settings.label} ({settings.model}).", render=False
+        )
         gr.ChatInterface(
             answer,
             chatbot=chatbot,
@@ -196,10 +210,16 @@ def build(database: str | Path | None = None) -> gr.Blocks:
             additional_outputs=[usage, waiting, confirm, cancel],
             fill_height=False,
         )
+        with gr.Row():  # a proposed change, under the chat, until the person decides
+            waiting.render()
+            confirm.render()
+            cancel.render()
+        usage.render()
         panel = [waiting, confirm, cancel]
         account.change(sign_in, [account], [visit, signed_in, chatbot, *panel])
-        confirm.click(lambda v, h: decide(True, v, h), [visit, chatbot], [chatbot, *panel])
-        cancel.click(lambda v, h: decide(False, v, h), [visit, chatbot], [chatbot, *panel])
+        # The outcome shows under the chat, not in it: the chat's history is the conversation with the model.
+        confirm.click(lambda v: decide(True, v), [visit], panel)
+        cancel.click(lambda v: decide(False, v), [visit], panel)
         chatbot.clear(forget_pending, [visit], panel)
     return page
 

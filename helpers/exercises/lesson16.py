@@ -55,10 +55,15 @@ def _tool_problem(tool, name: str) -> str | None:
         return f'describe the tool as {{"type": "function", "function": {{"name": "{name}", ...}}}}.'
     properties = function.get("parameters", {}).get("properties", {})
     told = [key for key in properties if any(word in key.lower() for word in IDENTITY_WORDS)]
+    if told and "confirm" in told[0].lower():
+        return (
+            f"take {told[0]!r} out of the schema: the model cannot confirm for the person, whatever it writes "
+            "there. The person confirms with a click, which runs carry_out."
+        )
     if told:
         return (
-            f"take {told[0]!r} out of the schema: whatever the model writes there, it cannot say who is signed in "
-            "or that the person confirmed. The app knows who is signed in, and the person confirms with a click."
+            f"take {told[0]!r} out of the schema: whatever the model writes there, it cannot say who is signed in. "
+            "The app knows: it is the session's customer."
         )
     if properties.get("order_id", {}).get("type") != "integer" or function["parameters"].get("required") != [
         "order_id"

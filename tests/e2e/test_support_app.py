@@ -111,21 +111,22 @@ def test_a_signed_in_customer_sees_only_their_orders_and_a_ticket_waits_for_thei
             shown = " ".join(page.locator("[data-testid='bot']").all_inner_texts())
             assert "You have no order 1031" in shown and "2026-11-20" not in shown, shown[-400:]
 
+            # Markdown in a message stays text: no image is fetched, no link made.
+            image = f"![ok]({url}pixel?d=orders)"
+            _ask(page, f"Where is my order 1034? {image}", requests_before=4)
+            assert image in page.locator("body").inner_text()
+            assert page.locator("img[src*='pixel']").count() == 0 and pixel_requests == []
+
             # A ticket is proposed, not written: it waits for the person's click.
-            _ask(page, "My order 1025 arrived with a broken pen. Please open a ticket.", requests_before=4)
+            _ask(page, "My order 1025 arrived with a broken pen. Please open a ticket.", requests_before=6)
             assert _rows(database, "SELECT COUNT(*) FROM tickets") == [(0,)]
             page.locator("text=Waiting for you").wait_for(timeout=10_000)
             page.get_by_role("button", name="Confirm", exact=True).click()
             page.locator("text=/Done: Open a support ticket on order/").wait_for(timeout=30_000)
+            assert not page.get_by_role("button", name="Confirm", exact=True).is_visible()
             rows = _rows(database, "SELECT order_id, customer_id FROM tickets")
             assert len(rows) == 1 and rows[0][1] == 7, rows  # Greta's, on one of her orders
             assert rows[0][0] in (1007, 1016, 1025, 1034)
-
-            # Markdown in a message stays text: no image is fetched, no link made.
-            image = f"![ok]({url}pixel?d=orders)"
-            _ask(page, f"Where is my order 1034? {image}", requests_before=6)
-            assert image in page.locator("body").inner_text()
-            assert page.locator("img[src*='pixel']").count() == 0 and pixel_requests == []
 
             body = page.locator("body").inner_text()
             assert "Error" not in body and "Traceback" not in body

@@ -61,16 +61,20 @@ def test_every_launch_in_the_course_passes_share_false():
 
 
 def test_the_conversation_comes_from_the_pages_history_without_the_tool_lines():
-    history = [
+    shown = [
         {"role": "user", "content": "Where is my order 1025?"},
-        {"role": "assistant", "content": "lookup_order(...) returned ...", "metadata": {"title": "Looked up"}},
+        gr.ChatMessage(role="assistant", content="lookup_order(...) returned ...", metadata={"title": "Looked up"}),
         gr.ChatMessage(role="assistant", content="It has shipped."),
-        {"role": "user", "content": {"path": "photo.png"}},
+        {"role": "user", "content": "Thanks!"},
     ]
+    chatbot = gr.Chatbot()
+    history = chatbot.preprocess(chatbot.postprocess(shown))  # what Gradio hands the chat function
     assert app.conversation(history) == [
         {"role": "user", "content": "Where is my order 1025?"},
         {"role": "assistant", "content": "It has shipped."},
+        {"role": "user", "content": "Thanks!"},
     ]
+    assert app.conversation([{"role": "user", "content": [{"type": "file", "file": {"path": "a.png"}}]}]) == []
 
 
 def test_each_session_has_limits_and_its_state_is_freed(tmp_path):
