@@ -739,6 +739,9 @@ class EmulatedProvider:
     refused_fields: tuple[str, ...] = ()
     # OpenAI's reasoning models refuse max_tokens ("Use 'max_completion_tokens' instead").
     refuses_max_tokens_with_reasoning: bool = False
+    # Gemini 3: the first tool call of each step carries extra_content.google.thought_signature, and a request
+    # whose current turn sends a tool call back without it is refused (TOOL_CALLING's Gemini fact, sourced there).
+    signs_tool_calls: bool = False
     source: Source | None = None
 
 
@@ -774,6 +777,7 @@ EMULATED_PROVIDERS: dict[str, EmulatedProvider] = {
         "gemini",
         # Fields of OpenAI's API that Gemini's endpoint answers with 400 INVALID_ARGUMENT.
         refused_fields=("reasoning",),
+        signs_tool_calls=True,
         source=Source(
             "https://github.com/SuzumiyaAkizuki/ComfyUI-NewBie-LLM-Formatter/issues/3",
             _EMULATION_CHECKED,
@@ -806,6 +810,7 @@ TOP_LOGPROBS_MAX = 20
 TOP_LOGPROBS_SOURCE = Source(
     _OPENAI_SPEC.url, "2026-11-30", note="the trimmed copy in helpers/offline/openai_request_schemas.json"
 )
+
 
 # --- Facts by age --------------------------------------------------------------------------
 def _sources_in(label: str, value, seen: set[int]):

@@ -203,6 +203,41 @@ def test_gemini_answers_in_its_own_error_shape_and_has_no_responses_api(emulated
     assert reply.model == model
 
 
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_gemini_signs_its_tool_calls_and_refuses_a_turn_sent_back_without_the_signature(emulated_client, stream):
+    client, model = emulated_client("gemini")
+    question = [{"role": "user", "content": "Weather in Oslo?"}]
+    asked = dict(model=model, messages=question, tools=[WEATHER], tool_choice="required", max_completion_tokens=40)
+    if stream:
+        pieces = [c.choices[0].delta for c in client.chat.completions.create(**asked, stream=True) if c.choices]
+        first = next(p.tool_calls[0] for p in pieces if p.tool_calls and p.tool_calls[0].id)
+        call = {"id": first.id, "type": "function", "function": {"name": first.function.name, "arguments": "{}"}}
+        call["extra_content"] = first.model_extra["extra_content"]
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    else:
+        message = client.chat.completions.create(**asked).choices[0].message.model_dump(exclude_none=True)
+    signature = message["tool_calls"][0]["extra_content"]["google"]["thought_signature"]
+    assert signature
+    result = {"role": "tool", "tool_call_id": message["tool_calls"][0]["id"], "content": "12 C"}
+    sent_back = client.chat.completions.create(model=model, messages=[*question, message, result])  # as it came
+    assert sent_back.choices[0].finish_reason in ("stop", "length")
+    rebuilt = {**message, "tool_calls": [{k: v for k, v in message["tool_calls"][0].items() if k != "extra_content"}]}
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(model=model, messages=[*question, rebuilt, result])
+    assert "thought_signature" in refused.value.response.json()[0]["error"]["message"]
+    later = [*question, rebuilt, result, {"role": "assistant", "content": "12 C."}, {"role": "user", "content": "Ok"}]
+    client.chat.completions.create(model=model, messages=later)  # only the current turn is checked
+
+
 def test_ollama_ignores_what_it_does_not_read_and_lists_its_models(emulated_client):
     client, model = emulated_client("ollama")
     reply = client.chat.completions.create(
