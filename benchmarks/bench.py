@@ -28,6 +28,7 @@ from helpers.environment import repo_root
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fresh_install  # noqa: E402
 import load  # noqa: E402
+import tool_arguments  # noqa: E402
 
 PROMPT = [{"role": "user", "content": "Write a short paragraph about the history of the bicycle."}]
 MAX_TOKENS = 128
@@ -192,6 +193,7 @@ def main() -> None:
     best_threads = max(in_process, key=in_process.get)
     ratio = through_server / in_process[best_threads]
     round_ratios = [s / i for s, i in zip(server_rates, in_process_rates[best_threads], strict=True)]
+    product_arguments = tool_arguments.measure(port)
     loaded = load.run_load(server.base_url, server.api_key, server.model)
     print(loaded.summary(), flush=True)
     local_server.stop(port)
@@ -217,6 +219,7 @@ def main() -> None:
             'tool_choice "auto", a request that needs no tool: replies that call it anyway',
             f"{not_needed[0]}/{TOOL_TRIES}",
         ),
+        *tool_arguments.rows(product_arguments),
         (
             f"Load run: {load.REQUESTS} requests at once from {load.PROCESSES} processes",
             f"{sum(o.ok for o in loaded.outcomes)} answered; {len(loaded.problems)} problems (lost, failed, mixed up)",

@@ -739,6 +739,9 @@ class EmulatedProvider:
     refused_fields: tuple[str, ...] = ()
     # OpenAI's reasoning models refuse max_tokens ("Use 'max_completion_tokens' instead").
     refuses_max_tokens_with_reasoning: bool = False
+    # Gemini 3: the first tool call of each step carries extra_content.google.thought_signature, and a request
+    # whose current turn sends a tool call back without it is refused (TOOL_CALLING's Gemini fact, sourced there).
+    signs_tool_calls: bool = False
     source: Source | None = None
 
 
@@ -774,6 +777,7 @@ EMULATED_PROVIDERS: dict[str, EmulatedProvider] = {
         "gemini",
         # Fields of OpenAI's API that Gemini's endpoint answers with 400 INVALID_ARGUMENT.
         refused_fields=("reasoning",),
+        signs_tool_calls=True,
         source=Source(
             "https://github.com/SuzumiyaAkizuki/ComfyUI-NewBie-LLM-Formatter/issues/3",
             _EMULATION_CHECKED,

@@ -62,16 +62,20 @@ def test_every_worked_solution_passes_under_openai_rules(exercise_id, emulated):
 def test_the_support_assistant_answers_under_each_provider(emulated, tmp_path):
     from support_assistant import db
     from support_assistant.assistant import SupportAssistant
+    from support_assistant.tools import CustomerSession
 
     for name in ("openai", "gemini", "ollama"):
         settings = providers.provider_settings(name, quiet=True)
         assert settings.emulated
         client = providers.make_client(settings)
         connection = db.connect(db.create(tmp_path / f"{name}.db"))
-        assistant = SupportAssistant(client, settings.model, connection, offline=False)
-        events = list(assistant.respond("Where is my order 1031?"))
+        session = CustomerSession(connection, db.DEMO_CUSTOMER)
+        assistant = SupportAssistant(client, settings.model, session, offline=False)
+        events = list(assistant.respond("Where is my order 1025?"))
+        events += list(assistant.respond("My order 1025 arrived broken. Please open a ticket.", assistant.turn))
         connection.close()
-        assert events[-1][0] == "usage" and assistant.tally.requests >= 1, name
+        assert [e for e in events if e[0] == "error"] == [], name  # the provider accepted every request
+        assert events[-1][0] == "usage" and assistant.tally.requests >= 2, name
 
 
 # --- It bites ---------------------------------------------------------------------------------
@@ -197,6 +201,41 @@ def test_gemini_answers_in_its_own_error_shape_and_has_no_responses_api(emulated
         model=model, messages=[{"role": "user", "content": "Hi"}], temperature=0.3, max_completion_tokens=5
     )
     assert reply.model == model
+
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_gemini_signs_its_tool_calls_and_refuses_a_turn_sent_back_without_the_signature(emulated_client, stream):
+    client, model = emulated_client("gemini")
+    question = [{"role": "user", "content": "Weather in Oslo?"}]
+    asked = dict(model=model, messages=question, tools=[WEATHER], tool_choice="required", max_completion_tokens=40)
+    if stream:
+        pieces = [c.choices[0].delta for c in client.chat.completions.create(**asked, stream=True) if c.choices]
+        first = next(p.tool_calls[0] for p in pieces if p.tool_calls and p.tool_calls[0].id)
+        call = {"id": first.id, "type": "function", "function": {"name": first.function.name, "arguments": "{}"}}
+        call["extra_content"] = first.model_extra["extra_content"]
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    else:
+        message = client.chat.completions.create(**asked).choices[0].message.model_dump(exclude_none=True)
+    signature = message["tool_calls"][0]["extra_content"]["google"]["thought_signature"]
+    assert signature
+    result = {"role": "tool", "tool_call_id": message["tool_calls"][0]["id"], "content": "12 C"}
+    sent_back = client.chat.completions.create(model=model, messages=[*question, message, result])  # as it came
+    assert sent_back.choices[0].finish_reason in ("stop", "length")
+    rebuilt = {**message, "tool_calls": [{k: v for k, v in message["tool_calls"][0].items() if k != "extra_content"}]}
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(model=model, messages=[*question, rebuilt, result])
+    assert "thought_signature" in refused.value.response.json()[0]["error"]["message"]
+    later = [*question, rebuilt, result, {"role": "assistant", "content": "12 C."}, {"role": "user", "content": "Ok"}]
+    client.chat.completions.create(model=model, messages=later)  # only the current turn is checked
 
 
 def test_ollama_ignores_what_it_does_not_read_and_lists_its_models(emulated_client):

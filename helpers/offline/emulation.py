@@ -14,6 +14,7 @@ This is what `make test` runs every lesson, solution and the support assistant a
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import re
@@ -119,6 +120,42 @@ def check_chat(provider: str, body: dict, rule: catalog.ModelRule) -> None:
         raise Refusal(400, invalid_request(message, "tools", "unsupported_parameter"))
     if facts.refuses_max_tokens_with_reasoning and rule.efforts and body.get("max_tokens") is not None:
         raise _unsupported_parameter("max_tokens", " Use 'max_completion_tokens' instead.")
+    if facts.signs_tool_calls:
+        check_thought_signatures(body.get("messages"))
+
+
+def _signature(call) -> str | None:
+    extra = call.get("extra_content") if isinstance(call, dict) else None
+    google = extra.get("google") if isinstance(extra, dict) else None
+    return google.get("thought_signature") if isinstance(google, dict) else None
+
+
+def check_thought_signatures(messages) -> None:
+    """Gemini 3: each step of the current turn (after the last user message) must send its first call's signature."""
+    if not isinstance(messages, list):
+        return
+    users = [i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "user"]
+    for position, message in enumerate(messages[users[-1] + 1 if users else 0 :]):
+        calls = message.get("tool_calls") if isinstance(message, dict) else None
+        if message.get("role") == "assistant" and calls and not _signature(calls[0]):
+            name = (calls[0].get("function") or {}).get("name") if isinstance(calls[0], dict) else None
+            raise Refusal(
+                400,
+                invalid_request(
+                    f"Function call is missing a thought_signature in functionCall parts (function {name}, "
+                    f"position {position + 1} of the current turn). Send the assistant message back as it came. "
+                    "See https://ai.google.dev/gemini-api/docs/thought-signatures"
+                ),
+            )
+
+
+def sign_tool_calls(choice_part: dict) -> None:
+    """Give the first tool call of a reply (or its first streamed piece) a thought signature, as Gemini 3 does."""
+    calls = choice_part.get("tool_calls") if isinstance(choice_part, dict) else None
+    for call in calls or []:
+        if isinstance(call, dict) and call.get("id") and call.get("index", 0) == 0:
+            signature = base64.b64encode(f"emulated-thought:{call['id']}".encode()).decode()
+            call["extra_content"] = {"google": {"thought_signature": signature}}
 
 
 def check_responses(provider: str, body: dict, rule: catalog.ModelRule) -> None:
@@ -148,11 +185,21 @@ def rewrite_chat(provider: str, body: dict, rule: catalog.ModelRule) -> dict:
         for name in ("temperature", "top_p"):
             body.pop(name, None)
     body.pop("reasoning_effort", None)  # checked above; the offline model has no reasoning to change
+    if facts.signs_tool_calls:  # checked above; the offline server reads OpenAI's fields only
+        body["messages"] = [_without_signatures(message) for message in body.get("messages") or []]
     reads_images = catalog.IMAGE_INPUT.get(body.get("model"), (False, None))[0]
     if reads_images:
         body["messages"] = [_images_as_text(message) for message in body.get("messages") or []]
     body["model"] = catalog.OFFLINE_MODEL
     return body
+
+
+def _without_signatures(message):
+    calls = message.get("tool_calls") if isinstance(message, dict) else None
+    if not calls:
+        return message
+    bare = [{k: v for k, v in c.items() if k != "extra_content"} if isinstance(c, dict) else c for c in calls]
+    return {**message, "tool_calls": bare}
 
 
 def _images_as_text(message):
@@ -282,9 +329,29 @@ class ProviderEmulator:
 _MODEL_FIELD = re.compile(rb'"model": ?"' + re.escape(catalog.OFFLINE_MODEL.encode()) + rb'"')
 
 
+def _signed(data: bytes) -> bytes:
+    """A chat completion (or one streamed `data:` event) with its tool calls signed; anything else as it was."""
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        return data
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("choices"), list):
+        return data
+    for choice in parsed["choices"]:
+        if isinstance(choice, dict):
+            sign_tool_calls(choice.get("message") or choice.get("delta") or {})
+    return json.dumps(parsed).encode()
+
+
+def _signed_events(text: bytes) -> bytes:
+    lines = [b"data: " + _signed(line[6:]) if line.startswith(b"data: {") else line for line in text.split(b"\n")]
+    return b"\n".join(lines)
+
+
 def _as_provider(send, provider: str, model):
     """Wrap `send`: replies name the emulated model; errors come in the provider's shape."""
     name = json.dumps(model if isinstance(model, str) else catalog.OFFLINE_MODEL).encode()
+    signs = catalog.EMULATED_PROVIDERS[provider].signs_tool_calls
     state: dict = {}
 
     async def provider_send(message):
@@ -301,6 +368,12 @@ def _as_provider(send, provider: str, model):
             return await send(message)
         body = message.get("body", b"")
         if state.get("stream"):
+            if signs:  # whole events only: a piece of one waits for the rest
+                state["buffer"] += body
+                complete, _, state["buffer"] = state["buffer"].rpartition(b"\n\n")
+                body = _signed_events(complete + b"\n\n") if complete else b""
+                if not message.get("more_body") and state["buffer"]:
+                    body, state["buffer"] = body + state["buffer"], b""
             return await send({**message, "body": _MODEL_FIELD.sub(b'"model": ' + name, body)})
         state["buffer"] += body
         if message.get("more_body"):
@@ -314,7 +387,7 @@ def _as_provider(send, provider: str, model):
         if status >= 400 and parsed is not None:
             data = json.dumps(provider_error(provider, status, parsed)).encode()
         else:
-            data = _MODEL_FIELD.sub(b'"model": ' + name, data)
+            data = _MODEL_FIELD.sub(b'"model": ' + name, _signed(data) if signs and status < 400 else data)
         headers = [(k, v) for k, v in start.get("headers") or [] if k != b"content-length"]
         headers.append((b"content-length", str(len(data)).encode()))
         await send({**start, "headers": headers})
