@@ -55,7 +55,10 @@ def safe_run(session, name, arguments):
         return json.dumps({"error": "The arguments are not valid JSON."})
     except jsonschema.ValidationError as error:
         return json.dumps({"error": f"Invalid arguments for {name}: {error.message}"})
-    return json.dumps(FUNCTIONS[name](session, **parsed))
+    try:
+        return json.dumps(FUNCTIONS[name](session, **parsed))
+    except Exception as error:  # e.g. an integer too large for SQLite: an error for the model, never a crash
+        return json.dumps({"error": f"The tool failed ({type(error).__name__})."})
 
 
 # Exercise 16.3: no email in the schema; the signed-in customer comes from the session.

@@ -10,7 +10,7 @@ def called_with(run, name, arguments):
             written = json.loads(call.arguments)
         except ValueError:
             continue  # arguments that are not JSON match nothing
-        if call.name == name and written == arguments:  # == on dicts: same keys, same values, same types
+        if call.name == name and written == arguments:  # == on dicts: same keys, equal values (1025 == 1025.0)
             return True
     return False
 

@@ -11,6 +11,8 @@ What keeps it safe, in code rather than in the prompt:
   held on the server, in Gradio's per-session state, and every tool sees only their orders;
 - a change (a ticket) waits under the chat until the person presses Confirm;
 - model text is shown as plain text (no links or images rendered), and each session has limits;
+- with `--host 0.0.0.0 --auth user:password`, everyone who has the password can sign in as any
+  demo customer: the sign-in is a demo, not a login;
 - it listens on 127.0.0.1 only and never makes a public share link (`share=False`, also on
   Colab and with GRADIO_SHARE set); `--host 0.0.0.0` opens it to your network only with `--auth`.
 """
@@ -21,9 +23,11 @@ import argparse
 import json
 import logging
 import os
+import re
 import time
 import warnings
 from collections import deque
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,7 +63,7 @@ TOOL_TITLES = {
 MAX_MESSAGE_CHARACTERS = 1000
 MAX_TURNS = 30  # questions per conversation; Clear starts a new one
 MAX_PER_MINUTE = 10  # questions per minute
-SESSION_SECONDS = 2 * 3600  # a session's state is freed after two hours without use
+SESSION_SECONDS = 2 * 3600  # a session's state is freed two hours after sign-in (sign in again to go on)
 
 
 @dataclass
@@ -121,23 +125,41 @@ def tool_step(name: str, arguments: str, result: str) -> gr.ChatMessage:
     return gr.ChatMessage(role="assistant", content=f"{name}({arguments}) returned {result}", metadata={"title": title})
 
 
-def pending_panel(visit: Visit | None):
-    """The Confirm / Cancel panel: shown while an action waits for the person."""
+MARKDOWN_SIGNS = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def as_text(text: str) -> str:
+    """Text the model wrote, for a Markdown component: every sign escaped, so no link or image is made."""
+    return MARKDOWN_SIGNS.sub(r"\\\1", text)
+
+
+def pending_panel(visit: Visit | None, outcome: str = ""):
+    """The Confirm / Cancel panel: each waiting action (Confirm acts on the first), and the last click's outcome."""
     waiting = list(visit.session.pending.values()) if visit else []
-    text = f"**Waiting for you**: {waiting[-1].description}" if waiting else ""
-    shown = gr.update(visible=bool(waiting))
-    return gr.update(value=text, visible=bool(waiting)), shown, shown
+    lines = [outcome] if outcome else []
+    lines += [
+        f"**Waiting for you** ({n} of {len(waiting)}): {as_text(a.description)}" for n, a in enumerate(waiting, 1)
+    ]
+    buttons = gr.update(visible=bool(waiting))
+    return gr.update(value="\n\n".join(lines), visible=bool(lines)), buttons, buttons
+
+
+def close_visit(visit: Visit | None) -> None:
+    if visit is not None:
+        visit.session.connection.close()
 
 
 def build(database: str | Path | None = None) -> gr.Blocks:
     """The page, ready to `launch()` (or to show inline in a notebook)."""
     settings = provider_settings("openai")
     client = make_client(settings)
-    connection = db.connect(database or os.environ.get(DB_VAR) or db.DEFAULT_PATH)
-    accounts = {f"{row['name']} ({row['email']})": row["id"] for row in db.customers(connection)}
+    path = database or os.environ.get(DB_VAR) or db.DEFAULT_PATH
+    with closing(db.connect(path)) as connection:
+        accounts = {f"{row['name']} ({row['email']})": row["id"] for row in db.customers(connection)}
 
     def sign_in(account: str):
-        session = CustomerSession(connection, accounts[account])
+        # A connection of the session's own: a transaction (a ticket) never mixes with another session's.
+        session = CustomerSession(db.connect(path), accounts[account])
         visit = Visit(session, SupportAssistant(client, settings.model, session, offline=settings.offline))
         note = f"Signed in as **{session.name}**. Your orders: {', '.join(map(str, session.order_ids()))}."
         return visit, note, [], *pending_panel(visit)
@@ -150,6 +172,7 @@ def build(database: str | Path | None = None) -> gr.Blocks:
         if refused:
             yield refused, gr.update(), *pending_panel(visit)
             return
+        visit.session.pending.clear()  # a new question: proposals left unconfirmed lapse
         shown: list[gr.ChatMessage] = []
         text = ""
         for event in visit.assistant.respond(message, conversation(history)):
@@ -163,20 +186,20 @@ def build(database: str | Path | None = None) -> gr.Blocks:
             yield shown, f"**Usage**: {visit.assistant.tally.line()}", *pending_panel(visit)
 
     def decide(confirmed: bool, visit: Visit | None):
-        """Confirm or Cancel was clicked: carry the action out (or drop it) and say so under the chat."""
+        """Confirm or Cancel was clicked: carry out (or drop) the first waiting action, and say so under the chat."""
         waiting: list[PendingAction] = list(visit.session.pending.values()) if visit else []
         if not waiting:
             return pending_panel(visit)
-        action = waiting[-1]
+        action = waiting[0]
         result = visit.session.confirm(action.id) if confirmed else visit.session.discard(action.id)
+        described = as_text(action.description)
         if confirmed and "error" not in result:
-            line = f"**Done**: {action.description} (ticket {result.get('ticket_id', '')})."
+            outcome = f"**Done**: {described} (ticket {result.get('ticket_id', '')})."
         elif confirmed:
-            line = f"**Not done**: {result['error']}"
+            outcome = f"**Not done**: {as_text(result['error'])}"
         else:
-            line = f"**Cancelled**: {action.description}. Nothing was changed."
-        hidden = gr.update(visible=False)
-        return gr.update(value=line, visible=True), hidden, hidden
+            outcome = f"**Cancelled**: {described}. Nothing was changed."
+        return pending_panel(visit, outcome)
 
     def forget_pending(visit: Visit | None):
         if visit:
@@ -184,7 +207,8 @@ def build(database: str | Path | None = None) -> gr.Blocks:
         return pending_panel(visit)
 
     with gr.Blocks(title=f"{SHOP} support", analytics_enabled=False) as page:
-        visit = gr.State(None, time_to_live=SESSION_SECONDS)  # per browser session, on the server
+        # Per browser session, on the server; freed (its connection closed) two hours after sign-in.
+        visit = gr.State(None, time_to_live=SESSION_SECONDS, delete_callback=close_visit)
         with gr.Row():
             account = gr.Dropdown(list(accounts), value=None, label="Demo sign-in: who are you?", scale=3)
             signed_in = gr.Markdown("Not signed in.")

@@ -20,6 +20,7 @@ Every failure comes back as `{"error": ...}` text the model can read: nothing he
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import sqlite3
 from collections.abc import Callable
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 import jsonschema
 
 from .db import CATEGORIES
+
+log = logging.getLogger("support_assistant")
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,7 @@ def run_tool_call(session: CustomerSession, name: str, arguments: str) -> str:
         return json.dumps({"error": f"Invalid arguments for {name}: {error.message}"})
     try:
         result = FUNCTIONS[name](session, **parsed)
-    except sqlite3.Error as error:
+    except Exception as error:  # e.g. an order number too large for SQLite: the model reads why, nothing raises
+        log.warning("tool %s(%s) failed: %r", name, arguments, error)
         result = {"error": f"The shop's database could not answer ({type(error).__name__}); try again later."}
     return json.dumps(result)

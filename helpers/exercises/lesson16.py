@@ -222,6 +222,7 @@ def _check_safe_run(answer) -> str | None:
             ("lookup_order", "order 1031 please", "arguments that are not JSON"),
             ("lookup_order", '{"order_id": "1025 OR 1=1"}', "an order_id that is not an integer"),
             ("lookup_products", '{"category": "mugs"}', "a category that is not one of the shop's"),
+            ("lookup_order", '{"order_id": 100000000000000000000000}', "an order number too large for SQLite"),
             ("open_ticket", json.dumps({"order_id": SHIPPED, "summary": "x" * 2000}), "a 2000-character summary"),
             ("open_ticket", json.dumps({"order_id": SHIPPED, "summary": "Lost.", "status": "closed"}), "an extra key"),
         ]
