@@ -186,6 +186,14 @@ OFFLINE_PORT_VAR = "CHAT_TUTORIAL_LOCAL_PORT"
 OFFLINE_API_KEY = "practice-key"
 OFFLINE_API_KEY_VAR = "CHAT_TUTORIAL_LOCAL_API_KEY"
 OFFLINE_CONTEXT_TOKENS = 2048
+# OpenAI lets a reply run on to the end of the context window when a request sets no
+# max_tokens. On one small shared model that can mean minutes of text nobody reads (the tiny
+# model sometimes repeats itself until the window is full), so the offline server stops a
+# reply there, with finish_reason "length" as OpenAI does at a limit. A request's own
+# max_tokens / max_completion_tokens wins. The lessons' replies are far shorter (a few
+# hundred tokens at most); a tool call's arguments far shorter still.
+OFFLINE_DEFAULT_MAX_TOKENS = 512
+OFFLINE_DEFAULT_TOOL_CALL_TOKENS = 256
 
 # Set to 1 to send every provider to the offline model (the tests do).
 OFFLINE_SWITCH_VAR = "CHAT_TUTORIAL_OFFLINE"

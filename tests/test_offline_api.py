@@ -7,7 +7,10 @@ refused requests in test_offline_validation.py.
 """
 
 import json
+import re
+import time
 
+import httpx
 import openai
 import pytest
 import requests
@@ -103,8 +106,21 @@ def test_a_call_cut_short_by_max_tokens_keeps_the_complete_calls():
 
     text = '<tool_call>[{"name": "f", "arguments": {"a": 1}}, {"name": "g", "argu'
     choice = finish_choice({"message": {"role": "assistant", "content": text}, "finish_reason": "length"})
-    assert [call["function"]["name"] for call in choice["message"]["tool_calls"]] == ["f"]
+    calls = [(call["function"]["name"], call["function"]["arguments"]) for call in choice["message"]["tool_calls"]]
+    assert calls == [("f", '{"a": 1}'), ("g", "")]  # the unfinished call as it stands, as OpenAI returns it
     assert choice["finish_reason"] == "length" and choice["message"]["content"] is None
+
+
+def test_a_reply_cut_short_inside_a_tool_call_ends_as_openai_ends_it(client):
+    reply = client.chat.completions.create(
+        model=MODEL, messages=QUESTION, tools=[WEATHER], tool_choice="required", max_completion_tokens=16, seed=1
+    )
+    choice = reply.choices[0]
+    assert choice.finish_reason == "length" and choice.message.content is None  # not '<tool_call>[{"name": ...'
+    (call,) = choice.message.tool_calls
+    assert call.function.name == "get_weather" and call.id.startswith("call_")
+    with pytest.raises(ValueError):  # the arguments stop where the reply did: not JSON yet
+        json.loads(call.function.arguments)
 
 
 def test_parallel_tool_calls_false_gives_one_call(client):
@@ -154,7 +170,20 @@ def test_the_answer_to_a_tool_result_is_a_sentence_not_a_call_written_as_text(cl
     )
     text = reply.choices[0].message.content
     assert reply.choices[0].message.tool_calls is None
-    assert text[:1].isalnum() and "<tool_call>" not in text and '"name"' not in text, text
+    assert text[:1] not in "<[{" and not text[:1].isspace(), text
+    assert "<tool_call>" not in text and '"name"' not in text, text
+
+
+def test_the_answer_to_a_tool_result_may_start_as_any_reply_starts():
+    # It was held to a letter or digit first, so "$799" came back as "79.0".
+    from llama_cpp import LlamaGrammar
+
+    from helpers.offline.tools import ANSWER_GRAMMAR
+
+    assert LlamaGrammar.from_string(ANSWER_GRAMMAR, verbose=False) is not None
+    first = re.search(r'" " (\[[^\]]*\])', ANSWER_GRAMMAR).group(1)  # the first character's class
+    assert all(re.fullmatch(first, start) for start in '$"*(-€Ab7'), first
+    assert not any(re.fullmatch(first, start) for start in " \n<[{"), first
 
 
 def test_a_streamed_tool_call_is_assembled_by_the_sdks_stream_helper(client):
@@ -439,3 +468,52 @@ def test_the_default_seed_makes_requests_without_a_seed_repeatable(private_serve
     assert answers[0].output_text == answers[1].output_text
     seeded = client.chat.completions.create(**request, temperature=1.5, seed=8)  # a request's own seed wins
     assert seeded.choices[0].message.content != first.choices[0].message.content
+
+
+# --- Serving that never stalls ------------------------------------------------------------
+
+RUNAWAY = {
+    "model": MODEL,
+    "messages": [{"role": "user", "content": "Count from 1 to 5000, one number per line."}],
+    "logit_bias": {"2": -100},  # <|im_end|> never: the reply runs on until something stops it
+}
+
+
+def _stops(server) -> int:
+    return requests.get(f"http://{server.host}:{server.port}/health", timeout=10).json()["stopped_for_disconnect"]
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["unstreamed", "streamed"])
+def test_a_client_that_goes_away_stops_its_reply_and_frees_the_model(server, stream):
+    # Before, a learner who gave up on a long reply left the one model writing it for nobody.
+    before = _stops(server)
+    url, headers = f"{server.base_url}/chat/completions", {"Authorization": f"Bearer {server.api_key}"}
+    body = {**RUNAWAY, "max_tokens": 1800, "stream": stream}  # about 15 s of writing on 2 cores
+    with pytest.raises(httpx.ReadTimeout):  # the client gives up after 2 s without a byte
+        with httpx.stream("POST", url, json=body, headers=headers, timeout=httpx.Timeout(2.0, connect=10)) as answer:
+            for _ in answer.iter_raw():
+                time.sleep(3)  # reads one piece, then stops reading
+    for _ in range(100):  # the server notices within a token or two; polled, not timed
+        if _stops(server) > before:
+            break
+        time.sleep(0.2)
+    assert _stops(server) == before + 1
+    reply = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0).chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_tokens=3
+    )
+    assert reply.choices[0].finish_reason == "length"
+
+
+def test_a_request_that_sets_no_limit_gets_the_servers_cap(client):
+    reply = client.chat.completions.create(**RUNAWAY, seed=1)
+    assert reply.choices[0].finish_reason == "length"
+    assert reply.usage.completion_tokens == catalog.OFFLINE_DEFAULT_MAX_TOKENS
+
+
+def test_a_reply_that_may_be_a_tool_call_has_a_shorter_cap():
+    from helpers.offline import tools
+
+    body = {"messages": [{"role": "user", "content": "Weather?"}], "tools": [WEATHER]}
+    assert tools.default_max_tokens(tools.prepare(body)) == catalog.OFFLINE_DEFAULT_TOOL_CALL_TOKENS
+    body = {"messages": [*QUESTION, {"role": "tool", "tool_call_id": "c", "content": "18"}], "tools": [WEATHER]}
+    assert tools.default_max_tokens(tools.prepare(body)) == catalog.OFFLINE_DEFAULT_MAX_TOKENS  # an answer

@@ -11,15 +11,20 @@ changing the variable.
 
 from __future__ import annotations
 
+import collections
 import os
+import sys
 
 from .. import catalog
+from .asgi import CLIENT_GONE
 from .emulation import ProviderEmulator
 from .guard import OpenAIStyleGuard
 from .practice_faults import PracticeFaults
 from .tokens import TokenCounter
 
 DEFAULT_SEED_VAR = "CHAT_TUTORIAL_DEFAULT_SEED"
+# How many replies this process stopped because their client had gone (shown by /health).
+COUNTS = {"stopped_for_disconnect": 0}
 LOGPROBS_ALIAS_SUFFIX = "@logprobs"  # the same model loaded with logits for every token, used only for logprobs
 
 
@@ -41,6 +46,8 @@ def create_app(model_path: str, api_key: str | None, threads: int | None = None,
 
     seed = default_seed()
     threads = threads or os.cpu_count() or 1
+    stop_when_client_goes()
+    health = collections.ChainMap(health or {}, COUNTS)  # /health shows the counts as they change
     model_settings = ModelSettings(
         model=model_path,
         model_alias=catalog.OFFLINE_MODEL,
@@ -71,3 +78,50 @@ def create_app(model_path: str, api_key: str | None, threads: int | None = None,
     )
     # /emulate/<provider>/...: the same model, answering by OpenAI's, Gemini's or Ollama's rules.
     return ProviderEmulator(guard, api_key=api_key)
+
+
+class _StopWhenGone:
+    """A llama.cpp stopping criterion, asked after every new token: true once the client has gone."""
+
+    def __init__(self, gone):
+        self.gone, self.tokens, self.stopped = gone, 0, False
+
+    def __call__(self, input_ids, logits) -> bool:
+        if self.stopped:  # asked once more after the loop
+            return True
+        self.tokens += 1
+        if not self.gone.is_set():
+            return False
+        self.stopped = True
+        COUNTS["stopped_for_disconnect"] += 1
+        print(f"[guard] the client went away: its reply stopped after {self.tokens} tokens", file=sys.stderr)
+        return True
+
+
+def stop_when_client_goes() -> None:
+    """Make llama-cpp-python stop generating a reply whose client has gone.
+
+    Its server checks for a disconnect only between streamed chunks, and never while it
+    writes a reply that is not streamed (the SDK's default): a learner who gave up on a
+    long reply (a timeout, an interrupted cell) kept the one model busy for minutes, for
+    nobody. Every completion (chat ones included) goes through `Llama.create_completion`,
+    which takes stopping criteria but gets none from the chat handler; wrapped here, once
+    per process, it adds one that reads CLIENT_GONE, the event the guard sets when the
+    request's client disconnects (asgi.ClientWatch). The context variable reaches the
+    worker thread that generates, as anyio copies the request's context into it.
+    Outside a request served by the guard (CLIENT_GONE unset) nothing changes.
+    """
+    from llama_cpp import Llama, StoppingCriteriaList
+
+    create_completion = Llama.create_completion
+    if getattr(create_completion, "stops_when_client_goes", False):
+        return
+
+    def create_completion_until_gone(self, *args, stopping_criteria=None, **kwargs):
+        gone = CLIENT_GONE.get()
+        if gone is not None:
+            stopping_criteria = StoppingCriteriaList([*(stopping_criteria or []), _StopWhenGone(gone)])
+        return create_completion(self, *args, stopping_criteria=stopping_criteria, **kwargs)
+
+    create_completion_until_gone.stops_when_client_goes = True
+    Llama.create_completion = create_completion_until_gone

@@ -23,7 +23,7 @@ import traceback
 from .. import catalog
 from . import responses, shapes, tools
 from .adapt import adapt_chat_request
-from .asgi import read_body, replay
+from .asgi import ClientWatch, read_body, replay
 from .errors import error_body, internal_error, invalid_request, scrub, send_json
 from .practice_faults import PRACTICE_FAILURE_MARK
 from .validation import check_chat, check_fields, check_llama_schema
@@ -109,14 +109,17 @@ class OpenAIStyleGuard:
             return await send_json(send, 200, self._model_card())
 
         raw = await read_body(receive)
-        if path == "/v1/responses":
-            return await responses.serve(self, scope, receive, send, raw)
-        status, problem, body = self._check_request(path, raw)
-        if problem:
-            return await send_json(send, status, problem)
-        if path == "/v1/completions":
-            return await self._forward(scope, receive, send, body)
-        return await self.chat(scope, receive, send, body)
+        # From here on, a client that goes away stops its reply being generated (asgi.ClientWatch).
+        async with ClientWatch(receive) as watch:
+            receive = watch.receive
+            if path == "/v1/responses":
+                return await responses.serve(self, scope, receive, send, raw)
+            status, problem, body = self._check_request(path, raw)
+            if problem:
+                return await send_json(send, status, problem)
+            if path == "/v1/completions":
+                return await self._forward(scope, receive, send, body)
+            return await self.chat(scope, receive, send, body)
 
     def _model_card(self) -> dict:
         return {"id": self.model, "object": "model", "created": self.started, "owned_by": "chat-completions-course"}
@@ -129,6 +132,8 @@ class OpenAIStyleGuard:
         include_usage = stream and bool((body.get("stream_options") or {}).get("include_usage"))
         choices = body.pop("n", None) or 1
         plan = tools.prepare(body) if tools.uses_tools(body) else None
+        if body.get("max_tokens") is None:  # OpenAI would write on to the end of the context window
+            body["max_tokens"] = tools.default_max_tokens(plan)
         for name in ("tools", "tool_choice", "parallel_tool_calls"):  # with tool_choice "none": text only
             body.pop(name, None)
         top = body.get("top_logprobs") or 0

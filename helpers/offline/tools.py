@@ -23,8 +23,10 @@ MAX_PARALLEL_CALLS. The reply is then turned back into OpenAI's `tool_calls`.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 
+from .. import catalog
 from .adapt import schema_grammar
 
 CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
@@ -87,13 +89,27 @@ def prepare(body: dict) -> dict:
     else:
         most = 1 if parallel is False else MAX_PARALLEL_CALLS
         body["grammar"] = call_grammar(tools, most=most, text=choice == "auto")
-    return {"names": [tool["name"] for tool in tools]}
+    return {"names": [tool["name"] for tool in tools], "calls": body["grammar"] is not ANSWER_GRAMMAR}
+
+
+def default_max_tokens(plan: dict | None) -> int:
+    """The cap on a reply whose request set none: shorter when the reply may be a tool call.
+
+    The grammar makes arguments valid JSON but cannot bound their length (a string value can
+    run on); the cap does, and a call cut short comes back as OpenAI returns one
+    (finish_choice: finish_reason "length", the unfinished arguments as they stand).
+    """
+    if plan is not None and plan.get("calls"):
+        return catalog.OFFLINE_DEFAULT_TOOL_CALL_TOKENS
+    return catalog.OFFLINE_DEFAULT_MAX_TOKENS
 
 
 PROSE_GRAMMAR = f'root ::= prose\nprose ::= "{TEXT_MARK}" [^\\x00]*'
 # After a tool result: a sentence, not a call written out as text (`<tool_call>[...`, `[{"name"...`),
 # which SmolLM2-135M writes otherwise, imitating the call above it in the prompt.
-ANSWER_GRAMMAR = f'root ::= "{TEXT_MARK}" " " [A-Z0-9] [^<\\[{{\\x00]*'
+# Its first character may be any a reply starts with ("$799", a quote, "**"), but not a space,
+# a tag or a bracket: those begin the imitated call.
+ANSWER_GRAMMAR = f'root ::= "{TEXT_MARK}" " " [^<\\[{{\\x00-\\x20] [^<\\[{{\\x00]*'
 
 
 def call_grammar(tools: list[dict], most: int, text: bool) -> str:
@@ -131,26 +147,32 @@ def finish_choice(choice: dict) -> dict:
         return choice
     if not text.startswith(CALL_OPEN):
         return choice
-    written = _complete_calls(text[len(CALL_OPEN) :].removesuffix(CALL_CLOSE))
-    if not written:  # cut short by max_tokens before one call was complete: the raw text stays
-        return choice
+    written, unfinished = _split_calls(text[len(CALL_OPEN) :].removesuffix(CALL_CLOSE))
+    calls = [(call["name"], json.dumps(call["arguments"])) for call in written]
+    if unfinished is not None:  # cut short by max_tokens inside a call: OpenAI returns it as it stands
+        calls.append(unfinished)
+    if not calls and choice.get("finish_reason") != "length":
+        return choice  # not a call after all: the text stays
     message["content"] = None
-    message["tool_calls"] = [
-        {
-            "id": f"call_{secrets.token_urlsafe(18)}",
-            "type": "function",
-            "function": {"name": call["name"], "arguments": json.dumps(call["arguments"])},
-        }
-        for call in written
-    ]
+    if calls:
+        message["tool_calls"] = [
+            {"id": f"call_{secrets.token_urlsafe(18)}", "type": "function", "function": {"name": n, "arguments": a}}
+            for n, a in calls
+        ]
     choice["finish_reason"] = "tool_calls" if choice.get("finish_reason") == "stop" else choice.get("finish_reason")
     return choice
 
 
-def _complete_calls(text: str) -> list[dict]:
-    """The calls in `[call, call, ...]`, or those complete before the text was cut short."""
+_UNFINISHED_CALL = re.compile(r'\{\s*"name"\s*:\s*"((?:[^"\\]|\\.)*)"\s*(?:,\s*"arguments"\s*:\s*(.*))?', re.DOTALL)
+
+
+def _split_calls(text: str) -> tuple[list[dict], tuple[str, str] | None]:
+    """The complete calls in `[call, call, ...]`, and (name, arguments so far) of one cut short after them.
+
+    A call cut off before its name was whole is left out: OpenAI sends the name in one piece.
+    """
     try:
-        return json.loads(text)
+        return json.loads(text), None
     except ValueError:
         pass
     decoder, calls, at = json.JSONDecoder(), [], text.find("[") + 1
@@ -162,4 +184,7 @@ def _complete_calls(text: str) -> list[dict]:
         except ValueError:
             break
         calls.append(call)
-    return calls
+    match = _UNFINISHED_CALL.match(text, at) if at else None
+    if match is None:
+        return calls, None
+    return calls, (json.loads(f'"{match.group(1)}"'), (match.group(2) or "").rstrip())
