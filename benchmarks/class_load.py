@@ -8,8 +8,10 @@ Each learner (a thread) sends a request from a mix of lesson-like cells every 15
 - a tool call (tools with tool_choice "auto", up to 60 tokens), as in lesson 7.
 
 Meanwhile one more learner sends a runaway request again and again (streamed, asking the
-model to count to 1000 with max_completion_tokens 1800). Then the steady phase ends and all
-30 learners run the same streamed cell at once (the "everyone runs the cell now" burst).
+model to count to 1000, with max_completion_tokens 1800 and the end-of-reply token banned by
+logit_bias, so that each runs to its 1800 tokens, about 20 s of an idle server's time). Then
+the steady phase ends and all 30 learners run the same streamed cell at once (the "everyone
+runs the cell now" burst).
 
 Measured for (1) one course offline server (its one llama-cpp-python worker, every core),
 and (2) the forwarding front (helpers/offline/upstream.py, in a process of its own) over
@@ -67,6 +69,7 @@ CELLS = {
 BURST_CELL = "streamed chat"
 RUNAWAY = {
     "messages": [{"role": "user", "content": "Count from 1 to 1000, one number per line, and do not stop."}],
+    "logit_bias": {"2": -100},  # <|im_end|> (SmolLM2): the reply cannot end before max_completion_tokens
     "max_completion_tokens": 1800,
     "stream": True,
 }
@@ -311,7 +314,8 @@ def rows(results: dict) -> list[tuple[str, str]]:
 NOTE = [
     "The class-load rows come from benchmarks/class_load.py: 30 learner threads on this machine, each a",
     "short chat, a streamed chat or a tool call every 15 to 45 s (seeded), one more learner sending runaway",
-    "requests (count to 1000, max_completion_tokens 1800) throughout, then 30 streamed requests at once.",
+    "requests throughout (count to 1000; 1800 tokens each, the end token banned), then 30 streamed requests",
+    "at once.",
     "Time to first token is the first content chunk of a streamed reply and the whole reply otherwise.",
 ]
 

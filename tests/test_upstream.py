@@ -53,6 +53,40 @@ class Served:
         self.thread.join(timeout=10)
 
 
+ENGINE_REPLY = {
+    "id": "chatcmpl-engine",
+    "object": "chat.completion",
+    "created": 1764460800,
+    "model": "engine/model-7b",
+    "choices": [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                    }
+                ],
+            },
+            "finish_reason": "tool_calls",
+            "logprobs": None,
+        }
+    ],
+    "usage": {"prompt_tokens": 31, "completion_tokens": 9, "total_tokens": 40},
+}
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
 class FakeEngine:
     """An engine that records what reaches it. Message "hold": a stream that runs until its client leaves."""
 
@@ -60,6 +94,7 @@ class FakeEngine:
         self.arrivals: list[str] = []
         self.keys: list[bytes] = []
         self.closed_at: float | None = None
+        self.bodies: list[dict] = []
 
     async def __call__(self, scope, receive, send):
         raw = b""
@@ -68,9 +103,17 @@ class FakeEngine:
             raw += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        tag = json.loads(raw)["messages"][0]["content"]
+        body = json.loads(raw)
+        tag = body["messages"][0]["content"]
         self.arrivals.append(tag)
+        self.bodies.append(body)
         self.keys.append(dict(scope["headers"]).get(b"authorization", b""))
+        if tag == "complete":  # a chat completion, as an engine with its own tool calling answers
+            data = json.dumps(ENGINE_REPLY).encode()
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
+            return await send({"type": "http.response.body", "body": data})
         if tag != "hold":
             data = json.dumps({"tag": tag, "path": scope["path"]}).encode()
             await send(
@@ -198,6 +241,48 @@ def test_a_pool_hands_slots_out_first_come_first_served():
         assert pool.busy == [1, 1] and pool.queued == 0
 
     asyncio.run(scenario())
+
+
+def test_an_engine_with_its_own_tool_calling_gets_tools_untouched_and_its_model_name():
+    import openai
+
+    engine = FakeEngine()
+    served = Served(engine)
+    front = Served(
+        create_front_app(
+            [served.url + "/v1"],
+            engine_key=ENGINE_KEY,
+            api_key=FRONT_KEY,
+            model="class-model",
+            engine_model="engine/model-7b",
+            native_tools=True,
+        )
+    )
+    try:
+        client = openai.OpenAI(base_url=front.url + "/v1", api_key=FRONT_KEY, max_retries=0)
+        schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+        request = {
+            "model": "class-model",
+            "messages": [{"role": "user", "content": "complete"}],
+            "tools": [WEATHER],
+            "tool_choice": "auto",
+            "response_format": {"type": "json_schema", "json_schema": {"name": "city", "schema": schema}},
+        }
+        reply = client.chat.completions.create(**request)
+        chunks = list(client.chat.completions.create(**request, stream=True, stream_options={"include_usage": True}))
+        with pytest.raises(openai.BadRequestError):  # the course's validation still answers first
+            client.chat.completions.create(**request, extra_body={"colour": "red"})
+    finally:
+        front.stop()
+        served.stop()
+    sent = engine.bodies[0]
+    assert sent["model"] == "engine/model-7b"
+    assert sent["tools"] == [WEATHER] and sent["tool_choice"] == "auto"
+    assert sent["response_format"]["type"] == "json_schema" and "grammar" not in sent
+    assert reply.model == "class-model"
+    assert reply.choices[0].message.tool_calls[0].function.name == "get_weather"
+    assert chunks[-1].usage.completion_tokens == 9  # the engine's own count, the stream made from its reply
+    assert len(engine.bodies) == 2
 
 
 # --- A second real engine process: llama-cpp-python's own server -------------------------------
