@@ -4,7 +4,9 @@ Figures, not pass/fail: cold start to first reply, time to first streamed token,
 decoding speed through the server against llama_cpp in-process on the same file
 and prompt, how often tool_choice "auto" calls a tool (on a request that needs
 it, and on one that does not), a bounded load run (benchmarks/load.py: throughput and p50/p95 latency
-with many requests at once), and the install and test times that `make` recorded.
+with many requests at once), a class of 30 simulated learners (benchmarks/class_load.py: one
+server against the forwarding front over two own engines), and the install and test times
+that `make` recorded.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from helpers import catalog, local_server
 from helpers.environment import repo_root
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import class_load  # noqa: E402
 import fresh_install  # noqa: E402
 import load  # noqa: E402
 import tool_arguments  # noqa: E402
@@ -197,6 +200,8 @@ def main() -> None:
     loaded = load.run_load(server.base_url, server.api_key, server.model)
     print(loaded.summary(), flush=True)
     local_server.stop(port)
+    classroom = class_load.measure()  # a class of 30: one server, then the front over own engines
+    class_load.RESULTS.write_text(json.dumps(class_load.saved(classroom), indent=1) + "\n")
 
     root = repo_root()
     rows = [
@@ -247,6 +252,7 @@ def main() -> None:
             recorded_seconds(root / ".cache" / "install-test-seconds"),
         ),
         *fresh_install_rows(),
+        *class_load.rows(classroom),
     ]
     lines = [
         "# Benchmarks",
@@ -276,6 +282,7 @@ def main() -> None:
         "The offline model's install includes compiling llama.cpp when pip had no cached wheel;",
         "with a cached wheel, it takes seconds.",
         *fresh_install.NOTE,
+        *class_load.NOTE,
         "",
     ]
     (root / "BENCHMARKS.md").write_text("\n".join(lines))

@@ -211,7 +211,8 @@ def work(host: str, port: int, fd: int | None) -> int:
         **owner(),
     }
     try:
-        app = create_app(str(model_file()), api_key, health=health)
+        threads = int(os.environ.get("CHAT_TUTORIAL_THREADS") or 0) or None  # own engines split the cores
+        app = create_app(str(model_file()), api_key, threads=threads, health=health)
     except LocalServerError as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return EXIT_MODEL_BROKEN

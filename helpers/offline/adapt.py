@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 
-def adapt_chat_request(body: dict) -> dict:
-    """Rewrite a (valid) request in place for llama-cpp-python, and return it."""
+def adapt_chat_request(body: dict, grammar: bool = True) -> dict:
+    """Rewrite a (valid) request in place for llama-cpp-python, and return it.
+
+    `grammar=False`: structured output stays as OpenAI's response_format (an engine that reads it).
+    """
     # llama-cpp-python reads only the older `max_tokens` and ignores the current
     # name, which would let a reply run on to the end of the context window.
     if "max_completion_tokens" in body:
@@ -21,7 +24,7 @@ def adapt_chat_request(body: dict) -> dict:
     # It does not know OpenAI's structured output ({"type": "json_schema", ...}): enforce
     # the schema with a grammar of our own instead.
     response_format = body.get("response_format")
-    if isinstance(response_format, dict) and response_format.get("type") == "json_schema":
+    if grammar and isinstance(response_format, dict) and response_format.get("type") == "json_schema":
         spec = response_format.get("json_schema")
         schema = spec.get("schema") if isinstance(spec, dict) else None
         grammar = schema_grammar(schema) if isinstance(schema, dict) else None

@@ -125,3 +125,64 @@ def stop_when_client_goes() -> None:
 
     create_completion_until_gone.stops_when_client_goes = True
     Llama.create_completion = create_completion_until_gone
+
+
+def create_front_app(
+    engine_urls: list[str],
+    *,
+    engine_key: str | None,
+    model: str = catalog.OFFLINE_MODEL,
+    api_key: str | None,
+    engine_model: str | None = None,
+    native_tools: bool = False,
+    slots_per_engine: int = 1,
+    context_tokens: int = catalog.OFFLINE_CONTEXT_TOKENS,
+    counter=None,
+):
+    """The course's front (key, validation, practice failures, emulation) for raw OpenAI-compatible engines.
+
+    ProviderEmulator(OpenAIStyleGuard(PracticeFaults(ForwardingApp(EnginePool(engine_urls))))):
+    learners call the model `model` with `api_key`; the engines (base URLs ending in /v1) are
+    called with `engine_key` and the model name `engine_model` (default: `model`), one
+    request per slot, `slots_per_engine` slots each (set it to the engine's parallel slots:
+    llama-server's --parallel, OLLAMA_NUM_PARALLEL, a share of vLLM's --max-num-seqs).
+
+    Two kinds of engine (docs/engines.md):
+
+    - `native_tools=False` (default): a llama-cpp-python server (`python -m llama_cpp.server`)
+      of the course's model. Tools and structured output go to it as the offline server's
+      prompt text and GBNF grammar (the `grammar` field only llama-cpp-python reads), and a
+      streamed reply's usage is counted with the course model's tokenizer (`counter`,
+      default: a TokenCounter of the offline model's file).
+    - `native_tools=True`: an engine that does tools and `response_format` itself (vLLM,
+      Ollama, llama.cpp's llama-server). They go to it untouched; `counter` is None unless
+      given (the engine's tokenizer is not the course's), so a stream asking for usage is
+      made from the engine's whole reply and its own count.
+    """
+    from .upstream import EnginePool, ForwardingApp
+
+    engine_model = engine_model or model
+    if counter is None and not native_tools:
+        from .. import local_server
+
+        counter = TokenCounter(str(local_server.model_file()))
+    pool = EnginePool(engine_urls, api_key=engine_key, slots_per_engine=slots_per_engine)
+    forward = ForwardingApp(pool, model=engine_model)  # the guard's @logprobs alias becomes the engine's name
+    guard = OpenAIStyleGuard(
+        PracticeFaults(forward),
+        api_key=api_key,
+        model=model,
+        context_tokens=context_tokens,
+        counter=counter,
+        logprobs_model=model + LOGPROBS_ALIAS_SUFFIX,
+        default_seed=default_seed(),
+        native_tools=native_tools,
+    )
+    return ProviderEmulator(guard, api_key=api_key)
+
+
+def create_engines_app(engine_urls: list[str], *, engine_key: str | None, slots_per_engine: int = 1):
+    """The inner app over the course's own offline servers (each has the whole front inside): a plain forwarder."""
+    from .upstream import EnginePool, ForwardingApp
+
+    return ForwardingApp(EnginePool(engine_urls, api_key=engine_key, slots_per_engine=slots_per_engine))

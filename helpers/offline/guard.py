@@ -67,6 +67,7 @@ class OpenAIStyleGuard:
         logprobs_model: str | None = None,
         default_seed: int | None = None,
         health: dict | None = None,
+        native_tools: bool = False,
     ):
         self.app = app
         self.api_key = api_key
@@ -76,6 +77,9 @@ class OpenAIStyleGuard:
         self.logprobs_model = logprobs_model  # the inner alias loaded with logits for every token
         self.default_seed = default_seed
         self.health = health or {}  # extra facts for /health (supervisor pid, restarts)
+        # An inner engine that does tools and structured output itself (vLLM, Ollama, llama-server):
+        # tools, tool history and response_format go to it as they are, not as prompt text and grammar.
+        self.native_tools = native_tools
         self.started = int(time.time())
         self.fingerprint = shapes.system_fingerprint(model)
 
@@ -131,11 +135,11 @@ class OpenAIStyleGuard:
         stream = bool(body.get("stream"))
         include_usage = stream and bool((body.get("stream_options") or {}).get("include_usage"))
         choices = body.pop("n", None) or 1
-        plan = tools.prepare(body) if tools.uses_tools(body) else None
+        plan = tools.prepare(body) if tools.uses_tools(body) and not self.native_tools else None
         if body.get("max_tokens") is None:  # OpenAI would write on to the end of the context window
             body["max_tokens"] = tools.default_max_tokens(plan)
-        for name in ("tools", "tool_choice", "parallel_tool_calls"):  # with tool_choice "none": text only
-            body.pop(name, None)
+        for name in ("tools", "tool_choice", "parallel_tool_calls") if not self.native_tools else ():
+            body.pop(name, None)  # with tool_choice "none": text only
         top = body.get("top_logprobs") or 0
         if body.get("logprobs") and self.logprobs_model:
             body["model"] = self.logprobs_model
@@ -144,7 +148,10 @@ class OpenAIStyleGuard:
             body["top_logprobs"] = max(top, 1)
         else:
             body.pop("top_logprobs", None)
-        if stream and choices == 1 and plan is None and reply_sink is None:
+        # Without a counter (an engine with another tokenizer), a stream that wants usage is made
+        # from the engine's whole reply, which carries the engine's own count.
+        countable = self.counter is not None or not include_usage
+        if stream and choices == 1 and plan is None and reply_sink is None and countable:
             return await self._forward(scope, receive, send, body, include_usage=include_usage, top_logprobs=top)
         body.pop("stream", None)
         body.pop("stream_options", None)
@@ -365,9 +372,11 @@ class OpenAIStyleGuard:
             return status, problem, None
         if "seed" not in body and self.default_seed is not None:
             body["seed"] = self.default_seed
-        if path == "/v1/chat/completions":
+        if path == "/v1/chat/completions" and not self.native_tools:
             tools.history_as_text(body["messages"])
-        adapt_chat_request(body)
+        adapt_chat_request(body, grammar=not self.native_tools)
+        if self.native_tools:  # llama-cpp-python's own request model is not the engine's
+            return 200, None, body
         llama_body = {k: v for k, v in body.items() if k not in ("tools", "tool_choice", "parallel_tool_calls")}
         status, problem = check_llama_schema(path, llama_body)
         if problem:

@@ -1,0 +1,451 @@
+"""Forwarding to engines (helpers/offline/upstream.py, create_front_app): order, disconnects, the course's front.
+
+A fake engine (an ASGI app in a thread) shows the pool's behaviour exactly: slots handed
+out in arrival order, a client that leaves while queued never reaches the engine, one that
+leaves mid-stream frees its slot at once, an engine that is down gives a clean error. A
+second real engine process (llama-cpp-python's own server on the course's model) shows that
+the course's validation and practice failures still answer in front of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import uvicorn
+from isolation import free_port
+
+from helpers import catalog, local_server
+from helpers.offline.app import create_engines_app, create_front_app
+from helpers.offline.upstream import EnginePool, ForwardingApp, start_engines, stop_engines
+
+ENGINE_KEY = "engine-key-5"
+FRONT_KEY = "front-key-9"
+
+
+class Served:
+    """An ASGI app served by uvicorn on a free 127.0.0.1 port, in a thread."""
+
+    def __init__(self, app):
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+ENGINE_REPLY = {
+    "id": "chatcmpl-engine",
+    "object": "chat.completion",
+    "created": 1764460800,
+    "model": "engine/model-7b",
+    "choices": [
+        {
+            "index": 0,
+            "message": {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                    }
+                ],
+            },
+            "finish_reason": "tool_calls",
+            "logprobs": None,
+        }
+    ],
+    "usage": {"prompt_tokens": 31, "completion_tokens": 9, "total_tokens": 40},
+}
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+class FakeEngine:
+    """An engine that records what reaches it. Message "hold": a stream that runs until its client leaves."""
+
+    def __init__(self):
+        self.arrivals: list[str] = []
+        self.keys: list[bytes] = []
+        self.closed_at: float | None = None
+        self.bodies: list[dict] = []
+
+    async def __call__(self, scope, receive, send):
+        raw = b""
+        while True:
+            message = await receive()
+            raw += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        body = json.loads(raw)
+        tag = body["messages"][0]["content"]
+        self.arrivals.append(tag)
+        self.bodies.append(body)
+        self.keys.append(dict(scope["headers"]).get(b"authorization", b""))
+        if tag == "complete":  # a chat completion, as an engine with its own tool calling answers
+            data = json.dumps(ENGINE_REPLY).encode()
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
+            return await send({"type": "http.response.body", "body": data})
+        if tag != "hold":
+            data = json.dumps({"tag": tag, "path": scope["path"]}).encode()
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
+            return await send({"type": "http.response.body", "body": data})
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        left = asyncio.ensure_future(receive())
+        while not left.done():
+            await send({"type": "http.response.body", "body": b'data: {"x": 1}\n\n', "more_body": True})
+            await asyncio.sleep(0.05)
+        self.closed_at = time.monotonic()
+
+
+@pytest.fixture
+def fake():
+    engine = FakeEngine()
+    served = Served(engine)
+    front = Served(ForwardingApp(EnginePool([served.url + "/v1"], api_key=ENGINE_KEY)))
+    yield engine, front
+    front.stop()
+    served.stop()
+
+
+def _chat(url: str, tag: str, timeout: float = 30) -> dict:
+    body = {"model": "m", "messages": [{"role": "user", "content": tag}]}
+    response = httpx.post(url + "/v1/chat/completions", json=body, timeout=timeout, headers={"authorization": "x"})
+    return response.json()
+
+
+def _raw_request(port: int, tag: str) -> socket.socket:
+    """A request sent on a bare socket, so that the test can close it while it waits."""
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": tag}]}).encode()
+    sock = socket.create_connection(("127.0.0.1", port))
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + body)
+    return sock
+
+
+def test_requests_get_the_slot_in_arrival_order_and_leavers_free_it(fake):
+    engine, front = fake
+    with httpx.Client(timeout=30) as client:
+        holder = client.stream(
+            "POST",
+            front.url + "/v1/chat/completions",
+            json={"model": "m", "messages": [{"role": "user", "content": "hold"}]},
+        )
+        response = holder.__enter__()
+        pieces = response.iter_raw()  # kept: a dropped iterator would close the stream
+        next(pieces)  # the engine streams: the one slot is taken
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            answers = []
+            for number in range(1, 6):
+                answers.append(pool.submit(_chat, front.url, f"learner {number}"))
+                time.sleep(0.15)  # arrive in a known order
+                if number == 2:
+                    leaver = _raw_request(front.port, "leaves while queued")
+                    time.sleep(0.15)
+            time.sleep(0.3)
+            leaver.close()  # gives up while queued: must never reach the engine
+            time.sleep(0.3)
+            assert engine.arrivals == ["hold"]
+            released = time.monotonic()
+            holder.__exit__(None, None, None)  # leaves mid-stream: the engine's request closes, the slot frees
+            first = answers[0].result(timeout=10)
+            served_after = time.monotonic() - released
+            results = [a.result(timeout=10) for a in answers]
+    assert first["tag"] == "learner 1"
+    assert served_after < 1.0, f"the next request waited {served_after:.2f} s after the holder left"
+    deadline = time.monotonic() + 2
+    while engine.closed_at is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert engine.closed_at is not None and engine.closed_at - released < 1.0  # the engine saw its client leave
+    assert engine.arrivals == ["hold"] + [f"learner {n}" for n in range(1, 6)]
+    assert [r["tag"] for r in results] == [f"learner {n}" for n in range(1, 6)]
+    assert set(engine.keys) == {f"Bearer {ENGINE_KEY}".encode()}  # the learner's key never reaches the engine
+
+
+def test_paths_below_v1_and_query_strings_reach_the_engine(fake):
+    engine, front = fake
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    response = httpx.post(front.url + "/v1/chat/completions?x=1", json=body, timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"tag": "hi", "path": "/v1/chat/completions"}
+
+
+def test_an_engine_that_is_down_gives_an_openai_error():
+    down = f"http://127.0.0.1:{free_port()}/v1"
+    front = Served(ForwardingApp(EnginePool([down])))
+    try:
+        response = httpx.post(front.url + "/v1/chat/completions", json={"model": "m", "messages": []}, timeout=20)
+    finally:
+        front.stop()
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["type"] == "server_error" and "could not reach" in error["message"]
+    assert "Traceback" not in response.text and down not in response.text
+
+
+def test_a_pool_hands_slots_out_first_come_first_served():
+    async def scenario():
+        pool = EnginePool(["http://a/v1", "http://b/v1"], slots_per_engine=1)
+        first, second = await pool.acquire(), await pool.acquire()
+        assert {first, second} == {0, 1}
+        order = []
+
+        async def wait(name):
+            engine = await pool.acquire()
+            order.append(name)
+            return engine
+
+        tasks = [asyncio.ensure_future(wait(n)) for n in "abcde"]
+        await asyncio.sleep(0.01)
+        tasks[1].cancel()  # "b" leaves while queued
+        await asyncio.sleep(0.01)
+        assert pool.queued == 4
+        for engine in (first, second, first, second):
+            pool.release(engine)
+            await asyncio.sleep(0.01)
+        assert order == ["a", "c", "d", "e"]
+        assert pool.busy == [1, 1] and pool.queued == 0
+
+    asyncio.run(scenario())
+
+
+def test_an_engine_with_its_own_tool_calling_gets_tools_untouched_and_its_model_name():
+    import openai
+
+    engine = FakeEngine()
+    served = Served(engine)
+    front = Served(
+        create_front_app(
+            [served.url + "/v1"],
+            engine_key=ENGINE_KEY,
+            api_key=FRONT_KEY,
+            model="class-model",
+            engine_model="engine/model-7b",
+            native_tools=True,
+        )
+    )
+    try:
+        client = openai.OpenAI(base_url=front.url + "/v1", api_key=FRONT_KEY, max_retries=0)
+        schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+        request = {
+            "model": "class-model",
+            "messages": [{"role": "user", "content": "complete"}],
+            "tools": [WEATHER],
+            "tool_choice": "auto",
+            "response_format": {"type": "json_schema", "json_schema": {"name": "city", "schema": schema}},
+        }
+        reply = client.chat.completions.create(**request)
+        chunks = list(client.chat.completions.create(**request, stream=True, stream_options={"include_usage": True}))
+        with pytest.raises(openai.BadRequestError):  # the course's validation still answers first
+            client.chat.completions.create(**request, extra_body={"colour": "red"})
+    finally:
+        front.stop()
+        served.stop()
+    sent = engine.bodies[0]
+    assert sent["model"] == "engine/model-7b"
+    assert sent["tools"] == [WEATHER] and sent["tool_choice"] == "auto"
+    assert sent["response_format"]["type"] == "json_schema" and "grammar" not in sent
+    assert reply.model == "class-model"
+    assert reply.choices[0].message.tool_calls[0].function.name == "get_weather"
+    assert chunks[-1].usage.completion_tokens == 9  # the engine's own count, the stream made from its reply
+    assert len(engine.bodies) == 2
+
+
+# --- A second real engine process: llama-cpp-python's own server -------------------------------
+
+
+@pytest.fixture(scope="module")
+def llama_engine():
+    """`python -m llama_cpp.server` on the course's model: a raw OpenAI-compatible engine, no course front."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(local_server.model_file()),
+        "--model_alias", catalog.OFFLINE_MODEL, "--host", "127.0.0.1", "--port", str(port),
+        "--n_ctx", str(catalog.OFFLINE_CONTEXT_TOKENS), "--n_threads", "1", "--api_key", ENGINE_KEY,
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/models", headers={"authorization": f"Bearer {ENGINE_KEY}"}, timeout=2).is_success:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("llama_cpp.server did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def front(llama_engine):
+    served = Served(create_front_app([llama_engine], engine_key=ENGINE_KEY, api_key=FRONT_KEY))
+    yield served
+    served.stop()
+
+
+def _client(front: Served):
+    import openai
+
+    return openai.OpenAI(base_url=front.url + "/v1", api_key=FRONT_KEY, timeout=60, max_retries=0)
+
+
+@pytest.mark.server
+def test_the_front_keeps_the_courses_validation(front):
+    import openai
+
+    client = _client(front)
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(
+            model=catalog.OFFLINE_MODEL, messages=[{"role": "user", "content": "hi"}], extra_body={"colour": "red"}
+        )
+    assert caught.value.body["message"] == "Unrecognized request argument supplied: colour"
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="gpt-nothing", messages=[{"role": "user", "content": "hi"}])
+    bad_key = openai.OpenAI(base_url=front.url + "/v1", api_key="wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        bad_key.chat.completions.create(model=catalog.OFFLINE_MODEL, messages=[{"role": "user", "content": "hi"}])
+
+
+@pytest.mark.server
+def test_the_front_keeps_practice_failures(front):
+    import openai
+
+    client = _client(front)
+    with pytest.raises(openai.RateLimitError) as caught:
+        client.chat.completions.create(
+            model=catalog.OFFLINE_MODEL,
+            messages=[{"role": "user", "content": "hi"}],
+            extra_headers={"X-Practice-Fail": "429"},
+        )
+    assert caught.value.response.headers["retry-after"] == "1"
+    reply = client.with_options(max_retries=1).chat.completions.create(
+        model=catalog.OFFLINE_MODEL,
+        messages=[{"role": "user", "content": "hi"}],
+        max_completion_tokens=5,
+        extra_headers={"X-Practice-Fail": "503; times=1; id=upstream-test"},
+    )  # the SDK retries once and the second attempt is answered by the engine
+    assert reply.model == catalog.OFFLINE_MODEL and reply.choices[0].finish_reason in ("stop", "length")
+
+
+@pytest.mark.server
+def test_replies_streams_and_tool_calls_come_through(front):
+    client = _client(front)
+    messages = [{"role": "user", "content": "What is the weather in Paris?"}]
+    reply = client.chat.completions.create(model=catalog.OFFLINE_MODEL, messages=messages, max_completion_tokens=8)
+    assert reply.usage.completion_tokens <= 8 and reply.id.startswith("chatcmpl")
+    chunks = list(
+        client.chat.completions.create(
+            model=catalog.OFFLINE_MODEL,
+            messages=messages,
+            max_completion_tokens=8,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens <= 8
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        },
+    }
+    called = client.chat.completions.create(
+        model=catalog.OFFLINE_MODEL, messages=messages, tools=[tool], tool_choice="required", max_completion_tokens=60
+    )
+    call = called.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather" and "city" in json.loads(call.function.arguments)
+
+
+@pytest.mark.server
+def test_a_client_leaving_mid_stream_frees_the_real_engine(front):
+    client = _client(front)
+    long = client.chat.completions.create(
+        model=catalog.OFFLINE_MODEL,
+        messages=[{"role": "user", "content": "Write a very long story about a river, chapter by chapter."}],
+        max_completion_tokens=1500,
+        stream=True,
+    )
+    next(iter(long))
+    left = time.monotonic()
+    long.close()
+    reply = client.chat.completions.create(
+        model=catalog.OFFLINE_MODEL, messages=[{"role": "user", "content": "Hi"}], max_completion_tokens=4
+    )
+    assert reply.choices[0].finish_reason in ("stop", "length")
+    # The abandoned story would take 10 s or more; a loaded machine may slow the short reply itself.
+    assert time.monotonic() - left < 3.0, "the next request waited for the abandoned stream"
+
+
+@pytest.mark.server
+def test_own_engines_serve_in_parallel_behind_a_forwarder(tmp_path):
+    import openai
+
+    engines = start_engines(2, threads=1, state_dir=str(tmp_path / "engines"))
+    try:
+        front = Served(create_engines_app(engines.urls, engine_key=engines.api_key))
+        try:
+            client = openai.OpenAI(base_url=front.url + "/v1", api_key="learner", timeout=60, max_retries=0)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                replies = list(
+                    pool.map(
+                        lambda n: client.chat.completions.create(
+                            model=catalog.OFFLINE_MODEL,
+                            messages=[{"role": "user", "content": f"Say {n}"}],
+                            max_completion_tokens=4,
+                        ),
+                        range(4),
+                    )
+                )
+            assert all(r.choices[0].finish_reason in ("stop", "length") for r in replies)
+            with pytest.raises(openai.InternalServerError):  # the engines' own practice failures
+                client.chat.completions.create(
+                    model=catalog.OFFLINE_MODEL,
+                    messages=[{"role": "user", "content": "hi"}],
+                    extra_headers={"X-Practice-Fail": "503"},
+                )
+            pids = {local_server.status(port).pid for port in engines.ports}
+            assert len(pids) == 2
+        finally:
+            front.stop()
+    finally:
+        stop_engines(engines)
+    assert all(local_server._health("127.0.0.1", port) is None for port in engines.ports)
