@@ -178,9 +178,12 @@ class RateLimiter:
 
     @staticmethod
     def _wait_for_tokens(window: _Window, now: float, needed: int) -> float:
-        """Seconds until `needed` tokens have left the window (1 s when only replies in flight hold them)."""
-        freed = 0
-        for started, amount in sorted([*window.tokens, *window.reserved.values()], key=lambda entry: entry[0]):
+        """Seconds until `needed` tokens leave the window. Replies in flight give back their reservation
+        when they end (in seconds, on this server), so waiting for them is counted as 1 s."""
+        freed = sum(amount for _, amount in window.reserved.values())
+        if freed >= needed:
+            return 1.0
+        for started, amount in window.tokens:  # oldest first
             freed += amount
             if freed >= needed:
                 return max(started + WINDOW_SECONDS - now, 1.0)
