@@ -239,6 +239,8 @@ def test_reservations_and_reset_durations_read_like_openais():
     assert reservation({"max_tokens": 10}, 4000) == 1000  # a long request counts its own size
     assert reservation({}, 40) == 256
     assert [duration(s) for s in (0.012, 1, 17.5, 360)] == ["12ms", "1s", "17.5s", "6m0s"]
+    names = [name.decode() for name, _ in RateLimiter().headers("learner-01")]
+    assert names == list(catalog.CLASS_RATE_LIMIT_HEADERS)
 
 
 # --- Usage -----------------------------------------------------------------------------------

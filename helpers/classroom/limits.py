@@ -1,6 +1,7 @@
 """Per-key limits in OpenAI's terms: requests per minute (RPM) and tokens per minute (TPM).
 
-How OpenAI counts, and how this copies it (sources in helpers/catalog.py, CLASS_RATE_LIMITS_SOURCE):
+How OpenAI counts, and how this copies it (sources in helpers/catalog.py: CLASS_RATE_LIMIT_HEADERS_SOURCE,
+CLASS_TPM_RESERVATION_SOURCE, CLASS_ERRORS_SOURCE):
 - A request's tokens are reserved when it arrives, before any reply: OpenAI's rate-limit guide
   says the limit "is calculated as the maximum of max_tokens and the estimated number of tokens
   based on the character count of your request". Here: max(max_tokens or max_completion_tokens
