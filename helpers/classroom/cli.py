@@ -1,7 +1,7 @@
 """The instructor's commands: start a class server, see usage, revoke a key, stop it.
 
     python -m helpers.classroom start --learners 30 [--host 0.0.0.0] [--port 8080]
-                                      [--engines K | --engine URL ...] [--rpm 20] [--tpm 6000]
+                                      [--engines K | --engine URL ...] [--rpm 20] [--tpm 6000] [--keep-keys]
     python -m helpers.classroom usage [--csv FILE]
     python -m helpers.classroom revoke learner-07
     python -m helpers.classroom stop
@@ -87,7 +87,13 @@ def start(args) -> int:
     limits = Limits(args.rpm, args.tpm)
     model = args.model or catalog.OFFLINE_MODEL
     path = Path(args.keys_file) if args.keys_file else keys_file()
-    roster = Roster.issue(args.learners, path)
+    if args.keep_keys and path.exists():  # a restart mid-class: the keys handed out stay valid
+        roster = Roster.load(path)
+        if len(roster.learners) != args.learners:
+            held = len(roster.learners)
+            raise SystemExit(f"{path} holds {held} learner keys, not {args.learners}: drop --keep-keys.")
+    else:
+        roster = Roster.issue(args.learners, path)
     inner_key = secrets.token_urlsafe(24)  # between the front and the engines; never shown
     if args.host not in (catalog.OFFLINE_HOST, "localhost"):
         print(
@@ -199,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     begin.add_argument("--rpm", type=int, default=DEFAULT_RPM, help=f"requests per minute per key ({DEFAULT_RPM})")
     begin.add_argument("--tpm", type=int, default=DEFAULT_TPM, help=f"tokens per minute per key ({DEFAULT_TPM})")
     begin.add_argument("--keys-file", default=None, help="where to write the keys (default .cache/classroom/)")
+    begin.add_argument("--keep-keys", action="store_true", help="reuse the keys file's keys (a restart mid-class)")
     report = commands.add_parser("usage", help="requests, tokens, errors and last seen per key")
     report.add_argument("--csv", metavar="FILE", help="write it as CSV instead")
     take_back = commands.add_parser("revoke", help="revoke a learner's key while the server runs")
