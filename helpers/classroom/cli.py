@@ -71,8 +71,11 @@ def build_inner_app(*, engines: int, engine_urls: list[str], engine_key: str | N
     return app, lambda: upstream.stop_own_engines(urls)
 
 
-def _print_keys(roster: Roster, base_url: str, model: str, path: Path) -> None:
+def _print_keys(roster: Roster, base_url: str, model: str, path: Path, *, again: bool = False) -> None:
     print(f"Class server: {base_url}  (model {model})")
+    if again:
+        print(f"The {len(roster.learners)} learner keys handed out before still work; they are in {path}.\n")
+        return
     print(f"Keys, shown once here and kept in {path} (readable by you only):\n")
     for holder in roster.learners.values():
         print(f"  {holder.name}  {holder.key}")
@@ -110,7 +113,7 @@ def start(args) -> int:
     )
     front = ClassFront(inner_app, roster, limits, inner_key=inner_key)
     shown_host = "your-machine" if args.host in ("0.0.0.0", "::") else args.host
-    _print_keys(roster, f"http://{shown_host}:{args.port}/v1", model, path)
+    _print_keys(roster, f"http://{shown_host}:{args.port}/v1", model, path, again=args.keep_keys)
     logging.basicConfig(level=logging.INFO, format="[class %(asctime)s] %(message)s", datefmt="%H:%M:%S")
     _record_file().write_text(json.dumps({"pid": os.getpid(), "port": args.port, "keys_file": str(path)}))
     try:
