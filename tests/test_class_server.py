@@ -361,3 +361,83 @@ def test_keys_never_appear_in_full_in_the_logs(make_class, caplog):
     assert f"class-...{learner_key[-4:]}" in logged and "class-...ABCD" in logged
     for key in [wrong, roster.instructor.key, ENGINE_KEY, *(h.key for h in roster.learners.values())]:
         assert key not in logged
+
+
+# --- The instructor's commands ----------------------------------------------------------------
+
+FAKE_ENGINES = """
+import json, sys, types
+
+upstream = types.ModuleType("helpers.offline.upstream")  # stands in for the engines session's module
+
+
+class EnginePool:
+    def __init__(self, urls, api_key=None, slots_per_engine=1):
+        self.urls, self.api_key = urls, api_key
+
+
+class ForwardingApp:
+    def __init__(self, pool):
+        self.pool = pool
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        sent_key = dict(scope["headers"]).get(b"authorization", b"").decode()
+        assert sent_key == "Bearer " + self.pool.api_key, "the front passes the inner key on"
+        reply = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "smollm2-135m-instruct",
+                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+                 "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}
+        data = json.dumps(reply).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": data})
+
+
+upstream.EnginePool, upstream.ForwardingApp = EnginePool, ForwardingApp
+upstream.start_own_engines = lambda count, api_key=None: ["http://127.0.0.1:9/v1"] * count
+upstream.stop_own_engines = lambda urls: print(f"stopped {len(urls)} engines", flush=True)
+sys.modules["helpers.offline.upstream"] = upstream
+import helpers.offline
+helpers.offline.upstream = upstream
+from helpers.classroom.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_start_prints_each_key_once_serves_the_class_and_stop_ends_it(tmp_path, monkeypatch, capsys):
+    import subprocess
+    import sys
+
+    from helpers.environment import repo_root
+
+    state = tmp_path / "state"
+    monkeypatch.setenv("CHAT_TUTORIAL_STATE_DIR", str(state))
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(repo_root()))
+    command = [sys.executable, "-c", FAKE_ENGINES, "start", "--learners", "3", "--port", str(port), "--engines", "2"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        roster = Roster.load(cli.keys_file())
+        assert stat.S_IMODE(cli.keys_file().stat().st_mode) == 0o600
+        reply = ask(client_for(f"http://127.0.0.1:{port}", roster.learners["learner-02"].key))
+        assert reply.choices[0].message.content == "hi"
+        assert cli.main(["usage"]) == 0
+        assert "learner-02" in capsys.readouterr().out
+        assert cli.main(["stop"]) == 0
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert "stopped 2 engines" in out and not (state / "classroom" / "class-server.json").exists()
+    for holder in [roster.instructor, *roster.learners.values()]:
+        assert out.count(holder.key) == 1, holder.name  # printed once, in the start-up table
+        assert holder.key not in err  # the log names learners, never their keys
+    assert "200 learner-02 POST /v1/chat/completions" in err

@@ -116,12 +116,21 @@ def start(args) -> int:
     _print_keys(roster, f"http://{shown_host}:{args.port}/v1", model, path, again=args.keep_keys)
     logging.basicConfig(level=logging.INFO, format="[class %(asctime)s] %(message)s", datefmt="%H:%M:%S")
     _record_file().write_text(json.dumps({"pid": os.getpid(), "port": args.port, "keys_file": str(path)}))
+    # uvicorn stops gracefully on SIGTERM (`stop`) or Ctrl-C, then raises the signal again: make
+    # that an ordinary exit, so that the engines started above are stopped too.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         uvicorn.run(front, host=args.host, port=args.port, log_level="warning", access_log=False)
+    except (KeyboardInterrupt, SystemExit):
+        pass
     finally:
         stop_engines()
         _record_file().unlink(missing_ok=True)
     return 0
+
+
+def _exit_quietly(signum, frame):
+    raise SystemExit(0)
 
 
 def _running() -> dict:
