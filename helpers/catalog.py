@@ -554,6 +554,44 @@ RATE_LIMIT_HEADERS_SOURCE = Source(
     note="the page could not be opened on 2026-11-30; the header names as OpenAI's API sends them, quoted "
     "in https://community.openai.com/t/how-to-get-rate-limit-reset-time-for-response-api/1268905",
 )
+# The class server's limits (helpers/classroom/limits.py) answer as OpenAI's do: all six headers on
+# every answer ("reset" is the time until the limit "resets to its initial state", written 1s, 6m0s);
+# a refusal is HTTP 429, type "requests" or "tokens", code "rate_limit_exceeded", with retry-after.
+CLASS_RATE_LIMIT_HEADERS = (
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-requests",
+    "x-ratelimit-reset-tokens",
+)
+CLASS_RATE_LIMIT_HEADERS_SOURCE = Source(
+    "https://developers.openai.com/api/docs/guides/rate-limits",
+    "2026-11-30",
+    note="the guide's opening read on the page on 2026-11-30; its 'Rate limits in headers' table (these six "
+    "names, samples 60 / 150000 / 59 / 149984 / 1s / 6m0s) read in SpyBara's copy of the page's markdown as it "
+    "stood on 2026-06-26 (https://spybara.com/openai/api/history/docs/en/2026-06-24-2202..2026-06-26-1757/)",
+)
+# Tokens count towards TPM when a request arrives: "Your rate limit is calculated as the maximum of
+# max_tokens and the estimated number of tokens based on the character count of your request." The
+# class server reserves that, then replaces it by the reply's usage (how OpenAI settles is not documented).
+CLASS_TPM_RESERVATION_SOURCE = Source(
+    "https://developers.openai.com/api/docs/guides/rate-limits",
+    "2026-11-30",
+    note="the sentence from the guide's error-mitigation section as quoted in "
+    "https://community.openai.com/t/clarification-about-max-completion-tokens-rate-limiting/973212; not read "
+    "on OpenAI's page itself",
+)
+# The 429 and 401 errors the class server sends: the error-codes guide lists "401 - Incorrect API key
+# provided" and "429 - Rate limit reached for requests". The message's shape ("... on requests per min
+# (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s.") and type "requests"/"tokens" are as real
+# API errors quoted by users (e.g. https://github.com/Pythagora-io/gpt-pilot/issues/17), not on OpenAI's docs.
+CLASS_ERRORS_SOURCE = Source(
+    "https://developers.openai.com/docs/guides/error-codes",
+    "2026-11-30",
+    note="the two rows read on the page; the 429 message shape as quoted by users",
+)
+
 # The Batch API: many independent requests in one uploaded JSONL file, answered within the
 # completion window at a discount on the synchronous price.
 BATCH_DISCOUNT = 0.50  # fraction off the synchronous price, input and output

@@ -1,0 +1,443 @@
+"""The class server's front (helpers/classroom): keys per learner, OpenAI's 401 and 429, usage per key.
+
+Tests marked `server` put the front in front of a real offline model server (its own
+port, key and state folder), reached through a plain forwarder written here only; the
+engines session's ForwardingApp replaces it in the real class server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import stat
+import threading
+import time
+
+import httpx
+import openai
+import pytest
+import uvicorn
+from isolation import free_port
+
+from helpers import catalog, local_server
+from helpers.classroom import ClassFront, Limits, RateLimiter, Roster, cli
+from helpers.classroom.limits import duration, reservation
+from helpers.offline.asgi import read_body
+
+ENGINE_KEY = "engine-key-for-the-class-tests"
+MODEL = catalog.OFFLINE_MODEL
+server = pytest.mark.server
+
+
+# --- A real model behind a plain forwarder ----------------------------------------------
+
+
+class Forwarder:
+    """Test-only: pass each request to `base` and stream the answer back as it arrives."""
+
+    def __init__(self, base: str):
+        self.base = base
+
+    async def __call__(self, scope, receive, send):
+        raw = await read_body(receive)
+        headers = [(k, v) for k, v in scope["headers"] if k not in (b"host", b"content-length")]
+        async with httpx.AsyncClient(base_url=self.base, timeout=120) as client:
+            request = client.build_request(
+                scope["method"], scope["path"], content=raw, headers=headers, params=scope["query_string"].decode()
+            )
+            reply = await client.send(request, stream=True)
+            try:
+                skipped = (b"content-length", b"transfer-encoding", b"connection")
+                passed = [(k.lower(), v) for k, v in reply.headers.raw if k.lower() not in skipped]
+                await send({"type": "http.response.start", "status": reply.status_code, "headers": passed})
+                async for chunk in reply.aiter_raw():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+            finally:
+                await reply.aclose()
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    """One offline model server for the module, with a key only the front knows."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHAT_TUTORIAL_STATE_DIR", str(tmp_path_factory.mktemp("engine-state")))
+        port = free_port()
+        running = local_server.start(port, api_key=ENGINE_KEY)
+        yield running
+        local_server.stop(port)
+
+
+def serve(app) -> tuple[str, callable]:
+    """Serve `app` on a free loopback port in a thread; return its base URL and a stop function."""
+    port = free_port()
+    uvi = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=uvi.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not uvi.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    def stop():
+        uvi.should_exit = True
+        thread.join(10)
+
+    return f"http://127.0.0.1:{port}", stop
+
+
+@pytest.fixture
+def make_class(engine, tmp_path, monkeypatch):
+    """A class front over the real engine: make_class(learners, limits) -> (base URL, roster, front)."""
+    monkeypatch.setenv("CHAT_TUTORIAL_STATE_DIR", str(tmp_path / "class-state"))
+    stops = []
+
+    def make(learners=3, limits=None):
+        roster = Roster.issue(learners, cli.keys_file())
+        front = ClassFront(Forwarder(engine.base_url.removesuffix("/v1")), roster, limits, inner_key=ENGINE_KEY)
+        base, stop = serve(front)
+        stops.append(stop)
+        # what `start` records, so that the CLI's usage and revoke reach this server
+        port = int(base.rsplit(":", 1)[1])
+        record = {"pid": os.getpid(), "port": port, "keys_file": str(cli.keys_file())}
+        (cli.state_dir() / "class-server.json").write_text(json.dumps(record))
+        return base, roster, front
+
+    yield make
+    for stop in stops:
+        stop()
+
+
+def client_for(base: str, key: str, **options) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{base}/v1", api_key=key, **options)
+
+
+def ask(client: openai.OpenAI, **extra):
+    return client.chat.completions.create(
+        model=MODEL, messages=[{"role": "user", "content": "Say hi."}], max_completion_tokens=8, **extra
+    )
+
+
+# --- Keys ---------------------------------------------------------------------------------
+
+
+def test_the_keys_file_holds_every_key_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "keys" / "class-keys.json"
+    roster = Roster.issue(30, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    saved = json.loads(path.read_text())
+    assert [entry["name"] for entry in saved["learners"]][:2] == ["learner-01", "learner-02"]
+    assert {entry["key"] for entry in saved["learners"]} == {h.key for h in roster.learners.values()}
+    assert len({h.key for h in roster.learners.values()} | {roster.instructor.key}) == 31
+    roster.revoke("learner-07")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert Roster.load(path).learners["learner-07"].revoked
+
+
+@server
+def test_a_learner_key_works_with_the_openai_sdk(make_class):
+    base, roster, _ = make_class()
+    reply = client_for(base, roster.learners["learner-01"].key).chat.completions.with_raw_response.create(
+        model=MODEL, messages=[{"role": "user", "content": "Say hi."}], max_completion_tokens=8
+    )
+    completion = reply.parse()
+    assert completion.choices[0].finish_reason in ("stop", "length")
+    assert completion.usage.completion_tokens > 0
+    assert reply.headers["x-ratelimit-limit-requests"] == "20"
+    assert reply.headers["x-ratelimit-remaining-requests"] == "19"
+    # the instructor's key works too, and is not limited
+    assert ask(client_for(base, roster.instructor.key)).choices
+
+
+@server
+def test_a_wrong_missing_or_revoked_key_gets_openais_401(make_class, capsys):
+    base, roster, _ = make_class()
+    for key in ["class-not-a-real-key-0000000000000", "sk-proj-" + "x" * 40]:
+        with pytest.raises(openai.AuthenticationError) as caught:
+            ask(client_for(base, key, max_retries=0))
+        assert caught.value.status_code == 401
+        assert caught.value.body["code"] == "invalid_api_key"
+        assert caught.value.body["type"] == "invalid_request_error"
+        assert caught.value.body["message"].startswith("Incorrect API key provided")
+        assert key not in caught.value.body["message"]  # masked, as OpenAI does
+    missing = httpx.post(f"{base}/v1/chat/completions", json={"model": MODEL, "messages": []})
+    assert missing.status_code == 401 and missing.json()["error"]["code"] == "invalid_api_key"
+
+    learner = client_for(base, roster.learners["learner-02"].key, max_retries=0)
+    assert ask(learner).choices
+    assert cli.main(["revoke", "learner-02"]) == 0  # the instructor's command, while the server runs
+    assert "revoked learner-02" in capsys.readouterr().out
+    with pytest.raises(openai.AuthenticationError) as caught:
+        ask(learner)
+    assert caught.value.body["code"] == "invalid_api_key" and "revoked" in caught.value.body["message"]
+    assert ask(client_for(base, roster.learners["learner-03"].key)).choices  # the others carry on
+    assert Roster.load(cli.keys_file()).learners["learner-02"].revoked  # a restart keeps it revoked
+
+
+# --- Limits ---------------------------------------------------------------------------------
+
+
+@server
+def test_a_key_over_its_requests_limit_gets_openais_429_with_the_headers(make_class):
+    base, roster, _ = make_class(limits=Limits(requests_per_minute=2, tokens_per_minute=100_000))
+    learner = client_for(base, roster.learners["learner-01"].key, max_retries=0)
+    ask(learner)
+    ask(learner)
+    with pytest.raises(openai.RateLimitError) as caught:
+        ask(learner)
+    error = caught.value
+    assert error.status_code == 429
+    assert error.body["code"] == "rate_limit_exceeded" and error.body["type"] == "requests"
+    assert "requests per min (RPM): Limit 2, Used 2, Requested 1" in error.body["message"]
+    headers = error.response.headers
+    assert headers["x-ratelimit-limit-requests"] == "2"
+    assert headers["x-ratelimit-remaining-requests"] == "0"
+    assert headers["x-ratelimit-limit-tokens"] == "100000"
+    assert headers["x-ratelimit-reset-requests"].endswith("s")
+    assert 1 <= int(headers["retry-after"]) <= 60
+    # another learner is not held back by this one's limit
+    assert ask(client_for(base, roster.learners["learner-02"].key, max_retries=0)).choices
+
+
+@server
+def test_a_key_over_its_tokens_limit_gets_a_429_and_a_short_reply_gives_back_its_reservation(make_class):
+    base, roster, front = make_class(limits=Limits(requests_per_minute=100, tokens_per_minute=300))
+    learner = client_for(base, roster.learners["learner-01"].key, max_retries=0)
+    with pytest.raises(openai.RateLimitError) as caught:
+        learner.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_completion_tokens=400
+        )
+    assert caught.value.body["type"] == "tokens" and "Request too large" in caught.value.body["message"]
+    reply = learner.chat.completions.with_raw_response.create(
+        model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_completion_tokens=200
+    )
+    used = reply.parse().usage.total_tokens
+    assert int(reply.headers["x-ratelimit-remaining-tokens"]) == 300 - 200  # reserved up front
+    remaining = dict(front.limiter.headers("learner-01"))[b"x-ratelimit-remaining-tokens"]
+    assert int(remaining) == 300 - used  # replaced by the reply's usage once it ended
+
+
+def test_the_limiter_counts_a_sliding_minute():
+    now = [1000.0]
+    limiter = RateLimiter(Limits(requests_per_minute=2, tokens_per_minute=1000), clock=lambda: now[0])
+    first = limiter.admit("learner-01", 600)
+    assert first.admitted
+    refused = limiter.admit("learner-01", 600)
+    assert not refused.admitted and refused.kind == "tokens" and refused.retry_after == 1  # only in flight
+    limiter.settle("learner-01", first.ticket, 100)
+    second = limiter.admit("learner-01", 600)
+    assert second.admitted
+    now[0] += 30
+    third = limiter.admit("learner-01", 10)
+    assert not third.admitted and third.kind == "requests" and third.retry_after == 30
+    now[0] += 30.5
+    assert limiter.admit("learner-01", 10).admitted  # the first request has left the window
+
+
+def test_reservations_and_reset_durations_read_like_openais():
+    assert reservation({"max_completion_tokens": 1000}, 200) == 1000
+    assert reservation({"max_tokens": 10}, 4000) == 1000  # a long request counts its own size
+    assert reservation({}, 40) == 256
+    assert [duration(s) for s in (0.012, 1, 17.5, 360)] == ["12ms", "1s", "17.5s", "6m0s"]
+    names = [name.decode() for name, _ in RateLimiter().headers("learner-01")]
+    assert names == list(catalog.CLASS_RATE_LIMIT_HEADERS)
+
+
+# --- Usage -----------------------------------------------------------------------------------
+
+
+@server
+def test_usage_counts_match_the_requests_sent(make_class, tmp_path, capsys):
+    base, roster, front = make_class()
+    first = client_for(base, roster.learners["learner-01"].key)
+    replies = [ask(first), ask(first)]
+    stream = first.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "Count to three."}],
+        max_completion_tokens=12,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    streamed_usage = [chunk.usage for chunk in stream if chunk.usage][-1]
+    second = client_for(base, roster.learners["learner-02"].key)
+    text = "".join(
+        chunk.choices[0].delta.content or ""
+        for chunk in second.chat.completions.create(
+            model=MODEL,
+            messages=[{"role": "user", "content": "Count to three."}],
+            max_completion_tokens=12,
+            stream=True,
+        )
+        if chunk.choices
+    )
+    with pytest.raises(openai.AuthenticationError):
+        ask(client_for(base, "class-wrong-key-000000000000000000", max_retries=0))
+
+    rows = {row["name"]: row for row in httpx.get(f"{base}/class/usage.json").json()["data"]}
+    one = rows["learner-01"]
+    assert one["requests"] == 3 and one["errors"] == 0 and one["last_seen"]
+    assert one["input_tokens"] == sum(r.usage.prompt_tokens for r in replies) + streamed_usage.prompt_tokens
+    assert one["output_tokens"] == sum(r.usage.completion_tokens for r in replies) + streamed_usage.completion_tokens
+    two = rows["learner-02"]  # streamed without a usage chunk: estimated from the text
+    assert two["requests"] == 1 and two["output_tokens"] == -(-len(text) // 4)
+    assert rows["learner-03"]["requests"] == 0
+    assert sum(row["requests"] for row in rows.values()) == 4  # the wrong key belongs to nobody
+
+    csv_file = tmp_path / "usage.csv"
+    assert cli.main(["usage", "--csv", str(csv_file)]) == 0
+    lines = csv_file.read_text().splitlines()
+    assert lines[0] == "name,key,revoked,requests,input_tokens,output_tokens,errors,rate_limited,last_seen"
+    assert lines[1].startswith(f"learner-01,class-...{roster.learners['learner-01'].key[-4:]},False,3,")
+    assert cli.main(["usage"]) == 0
+    assert "learner-01" in capsys.readouterr().out
+
+
+def _page(front, path, client, headers=()):
+    """GET `path` from the front as a client at `client` (host, port), without a network."""
+
+    async def call():
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "query_string": b"",
+            "headers": list(headers),
+            "client": client,
+        }
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        async def send(message):
+            sent.append(message)
+
+        await front(scope, receive, send)
+        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+    return asyncio.run(call())
+
+
+def test_the_usage_pages_answer_only_the_instructors_computer_or_key(tmp_path):
+    roster = Roster.issue(2, tmp_path / "keys.json")
+
+    async def nothing(scope, receive, send):
+        raise AssertionError("the usage pages never reach the model")
+
+    front = ClassFront(nothing, roster)
+    outside = ("192.168.1.23", 50000)
+    for path in ["/class/usage", "/class/usage.json", "/class/usage.csv"]:
+        status, body = _page(front, path, outside)
+        assert status == 403 and b"instructor" in body
+        learner = [(b"authorization", f"Bearer {roster.learners['learner-01'].key}".encode())]
+        assert _page(front, path, outside, learner)[0] == 403
+        instructor = [(b"authorization", f"Bearer {roster.instructor.key}".encode())]
+        assert _page(front, path, outside, instructor)[0] == 200
+        assert _page(front, path, ("127.0.0.1", 50000))[0] == 200
+        assert _page(front, path, ("::1", 50000, 0, 0))[0] == 200
+        # through a proxy on this computer, every learner would look local: not trusted
+        assert _page(front, path, ("127.0.0.1", 50000), [(b"x-forwarded-for", b"192.168.1.23")])[0] == 403
+    status, page = _page(front, "/class/usage", ("127.0.0.1", 1))
+    assert b"learner-02" in page and roster.learners["learner-02"].key.encode() not in page
+
+
+@server
+def test_keys_never_appear_in_full_in_the_logs(make_class, caplog):
+    caplog.set_level("INFO", logger="helpers.classroom")
+    base, roster, _ = make_class(limits=Limits(requests_per_minute=1, tokens_per_minute=100_000))
+    learner_key = roster.learners["learner-01"].key
+    learner = client_for(base, learner_key, max_retries=0)
+    ask(learner)
+    with pytest.raises(openai.RateLimitError):
+        ask(learner)
+    wrong = "class-" + "w" * 30 + "ABCD"
+    with pytest.raises(openai.AuthenticationError):
+        ask(client_for(base, wrong, max_retries=0))
+    assert cli.main(["revoke", learner_key]) == 0  # revoked by key: still logged by name
+    with pytest.raises(openai.AuthenticationError):
+        ask(learner)
+    logged = caplog.text
+    assert "learner-01" in logged and "429" in logged and "revoked learner-01" in logged
+    assert f"class-...{learner_key[-4:]}" in logged and "class-...ABCD" in logged
+    for key in [wrong, roster.instructor.key, ENGINE_KEY, *(h.key for h in roster.learners.values())]:
+        assert key not in logged
+
+
+# --- The instructor's commands ----------------------------------------------------------------
+
+FAKE_ENGINES = """
+import json, sys, types
+
+upstream = types.ModuleType("helpers.offline.upstream")  # stands in for the engines session's module
+
+
+class EnginePool:
+    def __init__(self, urls, api_key=None, slots_per_engine=1):
+        self.urls, self.api_key = urls, api_key
+
+
+class ForwardingApp:
+    def __init__(self, pool):
+        self.pool = pool
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        sent_key = dict(scope["headers"]).get(b"authorization", b"").decode()
+        assert sent_key == "Bearer " + self.pool.api_key, "the front passes the inner key on"
+        reply = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "smollm2-135m-instruct",
+                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+                 "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}
+        data = json.dumps(reply).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": data})
+
+
+upstream.EnginePool, upstream.ForwardingApp = EnginePool, ForwardingApp
+upstream.start_own_engines = lambda count, api_key=None: ["http://127.0.0.1:9/v1"] * count
+upstream.stop_own_engines = lambda urls: print(f"stopped {len(urls)} engines", flush=True)
+sys.modules["helpers.offline.upstream"] = upstream
+import helpers.offline
+helpers.offline.upstream = upstream
+from helpers.classroom.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_start_prints_each_key_once_serves_the_class_and_stop_ends_it(tmp_path, monkeypatch, capsys):
+    import subprocess
+    import sys
+
+    from helpers.environment import repo_root
+
+    state = tmp_path / "state"
+    monkeypatch.setenv("CHAT_TUTORIAL_STATE_DIR", str(state))
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(repo_root()))
+    command = [sys.executable, "-c", FAKE_ENGINES, "start", "--learners", "3", "--port", str(port), "--engines", "2"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        roster = Roster.load(cli.keys_file())
+        assert stat.S_IMODE(cli.keys_file().stat().st_mode) == 0o600
+        reply = ask(client_for(f"http://127.0.0.1:{port}", roster.learners["learner-02"].key))
+        assert reply.choices[0].message.content == "hi"
+        assert cli.main(["usage"]) == 0
+        assert "learner-02" in capsys.readouterr().out
+        assert cli.main(["stop"]) == 0
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert "stopped 2 engines" in out and not (state / "classroom" / "class-server.json").exists()
+    for holder in [roster.instructor, *roster.learners.values()]:
+        assert out.count(holder.key) == 1, holder.name  # printed once, in the start-up table
+        assert holder.key not in err  # the log names learners, never their keys
+    assert "200 learner-02 POST /v1/chat/completions" in err
