@@ -1,8 +1,9 @@
 """The class server's front (helpers/classroom): keys per learner, OpenAI's 401 and 429, usage per key.
 
 Tests marked `server` put the front in front of a real offline model server (its own
-port, key and state folder), reached through a plain forwarder written here only; the
-engines session's ForwardingApp replaces it in the real class server.
+port, key and state folder), reached through the forwarder `start` uses
+(helpers/offline/app.py: create_engines_app). `start` itself, and lessons run against it
+with a learner's key, are in test_classroom.py.
 """
 
 from __future__ import annotations
@@ -22,40 +23,15 @@ from isolation import free_port
 
 from helpers import catalog, local_server
 from helpers.classroom import ClassFront, Limits, RateLimiter, Roster, cli
-from helpers.classroom.limits import duration, reservation
-from helpers.offline.asgi import read_body
+from helpers.classroom.limits import DEFAULT_RPM, duration, reservation
+from helpers.offline.app import create_engines_app
 
 ENGINE_KEY = "engine-key-for-the-class-tests"
 MODEL = catalog.OFFLINE_MODEL
 server = pytest.mark.server
 
 
-# --- A real model behind a plain forwarder ----------------------------------------------
-
-
-class Forwarder:
-    """Test-only: pass each request to `base` and stream the answer back as it arrives."""
-
-    def __init__(self, base: str):
-        self.base = base
-
-    async def __call__(self, scope, receive, send):
-        raw = await read_body(receive)
-        headers = [(k, v) for k, v in scope["headers"] if k not in (b"host", b"content-length")]
-        async with httpx.AsyncClient(base_url=self.base, timeout=120) as client:
-            request = client.build_request(
-                scope["method"], scope["path"], content=raw, headers=headers, params=scope["query_string"].decode()
-            )
-            reply = await client.send(request, stream=True)
-            try:
-                skipped = (b"content-length", b"transfer-encoding", b"connection")
-                passed = [(k.lower(), v) for k, v in reply.headers.raw if k.lower() not in skipped]
-                await send({"type": "http.response.start", "status": reply.status_code, "headers": passed})
-                async for chunk in reply.aiter_raw():
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                await send({"type": "http.response.body", "body": b""})
-            finally:
-                await reply.aclose()
+# --- A real model behind the class server's own forwarder ------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +70,8 @@ def make_class(engine, tmp_path, monkeypatch):
 
     def make(learners=3, limits=None):
         roster = Roster.issue(learners, cli.keys_file())
-        front = ClassFront(Forwarder(engine.base_url.removesuffix("/v1")), roster, limits, inner_key=ENGINE_KEY)
+        inner = create_engines_app([engine.base_url], engine_key=ENGINE_KEY)  # what `start` builds
+        front = ClassFront(inner, roster, limits, inner_key=ENGINE_KEY)
         base, stop = serve(front)
         stops.append(stop)
         # what `start` records, so that the CLI's usage and revoke reach this server
@@ -143,8 +120,8 @@ def test_a_learner_key_works_with_the_openai_sdk(make_class):
     completion = reply.parse()
     assert completion.choices[0].finish_reason in ("stop", "length")
     assert completion.usage.completion_tokens > 0
-    assert reply.headers["x-ratelimit-limit-requests"] == "20"
-    assert reply.headers["x-ratelimit-remaining-requests"] == "19"
+    assert reply.headers["x-ratelimit-limit-requests"] == str(DEFAULT_RPM)
+    assert reply.headers["x-ratelimit-remaining-requests"] == str(DEFAULT_RPM - 1)
     # the instructor's key works too, and is not limited
     assert ask(client_for(base, roster.instructor.key)).choices
 
@@ -200,6 +177,22 @@ def test_a_key_over_its_requests_limit_gets_openais_429_with_the_headers(make_cl
 
 
 @server
+def test_practice_failures_pass_through_and_do_not_count_against_the_limit(make_class):
+    base, roster, _ = make_class(limits=Limits(requests_per_minute=2, tokens_per_minute=100_000))
+    learner = client_for(base, roster.learners["learner-01"].key, max_retries=0)
+    for _ in range(3):  # lesson 10 asks for failures on purpose: the engine's practice 429, not the class's
+        with pytest.raises(openai.RateLimitError) as caught:
+            ask(learner, extra_headers={"X-Practice-Fail": "429"})
+        assert "class" not in caught.value.body["message"]
+        assert caught.value.response.headers.get_list("x-ratelimit-limit-requests") != ["2"]
+    ask(learner)
+    ask(learner)  # both real requests still fit the limit of 2
+    with pytest.raises(openai.RateLimitError) as caught:
+        ask(learner)
+    assert "Limit 2, Used 2" in caught.value.body["message"]
+
+
+@server
 def test_a_key_over_its_tokens_limit_gets_a_429_and_a_short_reply_gives_back_its_reservation(make_class):
     base, roster, front = make_class(limits=Limits(requests_per_minute=100, tokens_per_minute=300))
     learner = client_for(base, roster.learners["learner-01"].key, max_retries=0)
@@ -237,7 +230,7 @@ def test_the_limiter_counts_a_sliding_minute():
 def test_reservations_and_reset_durations_read_like_openais():
     assert reservation({"max_completion_tokens": 1000}, 200) == 1000
     assert reservation({"max_tokens": 10}, 4000) == 1000  # a long request counts its own size
-    assert reservation({}, 40) == 256
+    assert reservation({}, 40) == catalog.OFFLINE_DEFAULT_MAX_TOKENS  # the most the server writes then
     assert [duration(s) for s in (0.012, 1, 17.5, 360)] == ["12ms", "1s", "17.5s", "6m0s"]
     names = [name.decode() for name, _ in RateLimiter().headers("learner-01")]
     assert names == list(catalog.CLASS_RATE_LIMIT_HEADERS)
@@ -361,83 +354,3 @@ def test_keys_never_appear_in_full_in_the_logs(make_class, caplog):
     assert f"class-...{learner_key[-4:]}" in logged and "class-...ABCD" in logged
     for key in [wrong, roster.instructor.key, ENGINE_KEY, *(h.key for h in roster.learners.values())]:
         assert key not in logged
-
-
-# --- The instructor's commands ----------------------------------------------------------------
-
-FAKE_ENGINES = """
-import json, sys, types
-
-upstream = types.ModuleType("helpers.offline.upstream")  # stands in for the engines session's module
-
-
-class EnginePool:
-    def __init__(self, urls, api_key=None, slots_per_engine=1):
-        self.urls, self.api_key = urls, api_key
-
-
-class ForwardingApp:
-    def __init__(self, pool):
-        self.pool = pool
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return
-        sent_key = dict(scope["headers"]).get(b"authorization", b"").decode()
-        assert sent_key == "Bearer " + self.pool.api_key, "the front passes the inner key on"
-        reply = {"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "smollm2-135m-instruct",
-                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
-                 "usage": {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}}
-        data = json.dumps(reply).encode()
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": data})
-
-
-upstream.EnginePool, upstream.ForwardingApp = EnginePool, ForwardingApp
-upstream.start_own_engines = lambda count, api_key=None: ["http://127.0.0.1:9/v1"] * count
-upstream.stop_own_engines = lambda urls: print(f"stopped {len(urls)} engines", flush=True)
-sys.modules["helpers.offline.upstream"] = upstream
-import helpers.offline
-helpers.offline.upstream = upstream
-from helpers.classroom.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-def test_start_prints_each_key_once_serves_the_class_and_stop_ends_it(tmp_path, monkeypatch, capsys):
-    import subprocess
-    import sys
-
-    from helpers.environment import repo_root
-
-    state = tmp_path / "state"
-    monkeypatch.setenv("CHAT_TUTORIAL_STATE_DIR", str(state))
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(repo_root()))
-    command = [sys.executable, "-c", FAKE_ENGINES, "start", "--learners", "3", "--port", str(port), "--engines", "2"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        roster = Roster.load(cli.keys_file())
-        assert stat.S_IMODE(cli.keys_file().stat().st_mode) == 0o600
-        reply = ask(client_for(f"http://127.0.0.1:{port}", roster.learners["learner-02"].key))
-        assert reply.choices[0].message.content == "hi"
-        assert cli.main(["usage"]) == 0
-        assert "learner-02" in capsys.readouterr().out
-        assert cli.main(["stop"]) == 0
-        out, err = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0
-    assert "stopped 2 engines" in out and not (state / "classroom" / "class-server.json").exists()
-    for holder in [roster.instructor, *roster.learners.values()]:
-        assert out.count(holder.key) == 1, holder.name  # printed once, in the start-up table
-        assert holder.key not in err  # the log names learners, never their keys
-    assert "200 learner-02 POST /v1/chat/completions" in err

@@ -49,26 +49,45 @@ def _record_file() -> Path:
     return state_dir() / "class-server.json"
 
 
-def build_inner_app(*, engines: int, engine_urls: list[str], engine_key: str | None, model: str, inner_key: str):
+def build_inner_app(
+    *,
+    engines: int,
+    engine_urls: list[str],
+    engine_key: str | None,
+    model: str,
+    inner_key: str,
+    engine_model: str | None = None,
+    engine_tools: str = "native",
+    engine_slots: int = 1,
+):
     """The app behind the class front, and a function that stops what it started: (app, stop).
 
-    Built from session "engines"' helpers/offline/upstream.py (imported here, so that this
-    module loads without it):
-    - `engine_urls` given: an existing engine (vLLM, Ollama, llama.cpp's server) behind the
-      course's validation and practice failures, create_front_app(...) in helpers/offline/app.py;
-    - otherwise `engines` course offline servers on loopback ports behind one ForwardingApp.
+    - `engine_urls` given: existing engines (vLLM, Ollama, llama.cpp's llama-server; or
+      `python -m llama_cpp.server` with `engine_tools="grammar"`) behind the course's own
+      validation and practice failures (helpers/offline/app.py: create_front_app), learners
+      calling the model `model`, the engines `engine_model`, `engine_slots` requests at once each;
+    - otherwise `engines` course offline servers on 127.0.0.1 ports (each with the whole front
+      inside), the cores split between them, behind one forwarder (create_engines_app).
+    Either way requests get an engine in arrival order (offline/upstream.py: EnginePool).
     The front sends `inner_key` as the key of every request it lets through.
     """
-    if engine_urls:
-        from ..offline.app import create_front_app
-
-        app = create_front_app(engine_urls, engine_key=engine_key, model=model, api_key=inner_key)
-        return app, lambda: None
     from ..offline import upstream
+    from ..offline.app import create_engines_app, create_front_app
 
-    urls = upstream.start_own_engines(engines, api_key=inner_key)  # the contract's "start K offline servers"
-    app = upstream.ForwardingApp(upstream.EnginePool(urls, api_key=inner_key))
-    return app, lambda: upstream.stop_own_engines(urls)
+    if engine_urls:
+        app = create_front_app(
+            engine_urls,
+            engine_key=engine_key,
+            model=model,
+            api_key=inner_key,
+            engine_model=engine_model or model,
+            native_tools=engine_tools == "native",
+            slots_per_engine=engine_slots,
+        )
+        return app, lambda: None
+    own = upstream.start_engines(engines)
+    app = create_engines_app(own.urls, engine_key=own.api_key)
+    return app, lambda: upstream.stop_engines(own)
 
 
 def _print_keys(roster: Roster, base_url: str, model: str, path: Path, *, again: bool = False) -> None:
@@ -110,6 +129,9 @@ def start(args) -> int:
         engine_key=args.engine_key,
         model=model,
         inner_key=inner_key,
+        engine_model=args.engine_model,
+        engine_tools=args.engine_tools,
+        engine_slots=args.engine_slots,
     )
     front = ClassFront(inner_app, roster, limits, inner_key=inner_key)
     shown_host = "your-machine" if args.host in ("0.0.0.0", "::") else args.host
@@ -213,7 +235,15 @@ def main(argv: list[str] | None = None) -> int:
     engines.add_argument("--engines", type=int, default=DEFAULT_ENGINES, help="own offline model servers to run")
     engines.add_argument("--engine", action="append", metavar="URL", help="an existing engine's base URL (…/v1)")
     begin.add_argument("--engine-key", default=None, help="the key the existing engine expects")
-    begin.add_argument("--model", default=None, help="the model the existing engine serves")
+    begin.add_argument("--model", default=None, help="the model name learners use (default: the offline model's)")
+    begin.add_argument("--engine-model", default=None, help="the existing engine's name for it (default: --model)")
+    begin.add_argument(
+        "--engine-tools",
+        choices=["native", "grammar"],
+        default="native",
+        help="native: the engine does tools itself (vLLM, Ollama, llama-server); grammar: python -m llama_cpp.server",
+    )
+    begin.add_argument("--engine-slots", type=int, default=1, help="requests each existing engine serves at once")
     begin.add_argument("--rpm", type=int, default=DEFAULT_RPM, help=f"requests per minute per key ({DEFAULT_RPM})")
     begin.add_argument("--tpm", type=int, default=DEFAULT_TPM, help=f"tokens per minute per key ({DEFAULT_TPM})")
     begin.add_argument("--keys-file", default=None, help="where to write the keys (default .cache/classroom/)")

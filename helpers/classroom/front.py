@@ -30,6 +30,7 @@ import time
 
 from ..offline.asgi import read_body, replay
 from ..offline.errors import error_body, send_json
+from ..offline.practice_faults import PRACTICE_FAILURE_MARK
 from .limits import Limits, RateLimiter, estimate_tokens, reservation
 from .roster import Roster, mask
 from .usage import UsageBook
@@ -198,11 +199,15 @@ class ClassFront:
 
         meter = _ReplyMeter(body)
         extra_headers = decision.headers if decision else []
+        practice = False
 
         async def send_and_meter(message):
+            nonlocal practice
             if message["type"] == "http.response.start":
                 meter.start(message)
-                message = dict(message, headers=[*message.get("headers", []), *extra_headers])
+                practice = (PRACTICE_FAILURE_MARK, b"1") in message.get("headers", [])
+                if not practice:  # a practice failure (lesson 10) carries its own rate-limit headers
+                    message = dict(message, headers=[*message.get("headers", []), *extra_headers])
             elif message["type"] == "http.response.body":
                 meter.feed(message.get("body", b""))
             await send(message)
@@ -215,7 +220,9 @@ class ClassFront:
             await self.app(dict(scope, headers=headers), replay(raw, receive), send_and_meter)
         finally:
             input_tokens, output_tokens, estimated = meter.tokens()
-            if decision is not None:
+            if decision is not None and practice:  # asked for with X-Practice-Fail: no model work, not counted
+                self.limiter.refund(holder.name, decision.ticket)
+            elif decision is not None:
                 self.limiter.settle(holder.name, decision.ticket, input_tokens + output_tokens)
             self.usage.record(holder.name, status=meter.status, input_tokens=input_tokens, output_tokens=output_tokens)
             log.info(
