@@ -217,6 +217,23 @@ def test_an_engine_that_is_down_gives_an_openai_error():
     assert "Traceback" not in response.text and down not in response.text
 
 
+def test_the_courses_front_over_an_engine_that_is_down_says_so_with_a_503():
+    # The guard turned the forwarder's 503 into its own 500 pointing at the offline server's log.
+    down = f"http://127.0.0.1:{free_port()}/v1"
+    front = Served(create_front_app([down], engine_key=None, api_key=None, native_tools=True))
+    body = {"model": catalog.OFFLINE_MODEL, "messages": [{"role": "user", "content": "hi"}]}
+    try:
+        plain = httpx.post(front.url + "/v1/chat/completions", json=body, timeout=20)
+        streamed = httpx.post(front.url + "/v1/chat/completions", json={**body, "stream": True}, timeout=20)
+    finally:
+        front.stop()
+    for response in (plain, streamed):
+        assert response.status_code == 503, response.text
+        error = response.json()["error"]
+        assert error["code"] == "engine_unavailable" and "could not reach" in error["message"]
+        assert "local_server" not in error["message"]
+
+
 def test_a_pool_hands_slots_out_first_come_first_served():
     async def scenario():
         pool = EnginePool(["http://a/v1", "http://b/v1"], slots_per_engine=1)

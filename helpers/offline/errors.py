@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+ENGINE_UNAVAILABLE = "engine_unavailable"  # the code of the answer when no engine behind a front answers
+
 
 def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict:
     return {"error": {"message": message, "type": type_, "param": param, "code": code}}

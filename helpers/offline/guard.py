@@ -24,7 +24,7 @@ from .. import catalog
 from . import responses, shapes, tools
 from .adapt import adapt_chat_request
 from .asgi import ClientWatch, read_body, replay
-from .errors import error_body, internal_error, invalid_request, scrub, send_json
+from .errors import ENGINE_UNAVAILABLE, error_body, internal_error, invalid_request, scrub, send_json
 from .practice_faults import PRACTICE_FAILURE_MARK
 from .validation import check_chat, check_fields, check_llama_schema
 
@@ -318,9 +318,12 @@ class OpenAIStyleGuard:
     @staticmethod
     async def _send_internal_error(send, raw: bytes):
         try:
-            inner = json.loads(raw)["error"]["message"]
+            error = json.loads(raw)["error"]
+            inner = error["message"]
         except (ValueError, KeyError, TypeError):
-            inner = ""
+            error, inner = {}, ""
+        if isinstance(error, dict) and error.get("code") == ENGINE_UNAVAILABLE:  # the forwarder's own answer
+            return await send_json(send, 503, {"error": error})
         print(f"[guard] the model server answered 500: {inner}", file=sys.stderr)
         await send_json(send, 500, internal_error(scrub(inner)))
 

@@ -25,7 +25,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from .errors import error_body, send_json
+from .errors import ENGINE_UNAVAILABLE, error_body, send_json
 
 THREADS_VAR = "CHAT_TUTORIAL_THREADS"  # threads of one course offline server's model (default: every core)
 CONNECT_TIMEOUT_SECONDS = 5.0
@@ -137,7 +137,7 @@ def unreachable(engine: int, count: int) -> dict:
         f"The class server could not reach {which} behind it. Try again in a moment; "
         "if it keeps failing, tell the instructor."
     )
-    return error_body(message, "server_error", code="engine_unavailable")
+    return error_body(message, "server_error", code=ENGINE_UNAVAILABLE)
 
 
 class ForwardingApp:
