@@ -72,6 +72,37 @@ def time_to_first_token(server) -> float:
     return first
 
 
+def after_a_client_gives_up(server, stream: bool) -> tuple[float, int]:
+    """A client gives up 2 s into a reply that would run ~15 s: seconds until the next request is answered.
+
+    Before the server stopped replies whose client had gone, the next request waited for
+    the whole runaway reply. Also returns how many replies /health says were stopped.
+    """
+    import httpx
+
+    body = {
+        "model": server.model,
+        "messages": [{"role": "user", "content": "Count from 1 to 5000, one number per line."}],
+        "max_tokens": 1800,
+        "logit_bias": {"2": -100},  # the end-of-reply token never: the reply runs to its 1800 tokens
+        "stream": stream,
+    }
+    headers = {"Authorization": f"Bearer {server.api_key}"}
+    try:
+        with httpx.stream(
+            "POST", f"{server.base_url}/chat/completions", json=body, headers=headers, timeout=2.0
+        ) as answer:
+            for _ in answer.iter_raw():
+                time.sleep(3)  # stops reading: the client times out
+    except httpx.TimeoutException:
+        pass
+    gave_up = time.perf_counter()
+    client_for(server).chat.completions.create(model=server.model, messages=PROMPT, max_completion_tokens=4)
+    waited = time.perf_counter() - gave_up
+    health = httpx.get(f"http://{server.host}:{server.port}/health", timeout=10).json()
+    return waited, health.get("stopped_for_disconnect", 0)
+
+
 def server_tokens_per_second(server) -> float:
     started = time.perf_counter()
     reply = client_for(server).chat.completions.create(
@@ -187,6 +218,7 @@ def main() -> None:
     cold = [cold_start(port) for _ in range(REPEATS)]
     server = local_server.start(port)
     ttft = [time_to_first_token(server) for _ in range(5)]
+    gave_up = [after_a_client_gives_up(server, stream) for stream in (False, True)]
     needed = auto_tool_calls(server, "What is the weather in Paris right now?")
     not_needed = auto_tool_calls(server, "Tell me a joke about cats.")
     threads = sorted({1, os.cpu_count() or 1})
@@ -215,6 +247,10 @@ def main() -> None:
         (
             f"Server / in-process at its best ({best_threads} threads); goal >= 0.95",
             f"{ratio:.2f} (rounds: {min(round_ratios):.2f} to {max(round_ratios):.2f})",
+        ),
+        (
+            "A client gives up 2 s into a ~15 s reply: the next request answered after (not streamed / streamed)",
+            f"{gave_up[0][0]:.2f} s / {gave_up[1][0]:.2f} s ({gave_up[1][1]} replies stopped for the server)",
         ),
         (
             'tool_choice "auto", a request that needs the tool: replies that call it (valid arguments)',
