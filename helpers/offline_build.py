@@ -417,6 +417,9 @@ def wait_for_offline_model(
             line.update(state.progress_line(), state.percent or 0, stage=state.stage)
             waited = True
             time.sleep(0.5)
+    except BaseException:  # a failed build or an interrupt: end the line before the error is shown
+        line.close()
+        raise
     finally:
         if own:
             line.close()
