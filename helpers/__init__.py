@@ -13,6 +13,7 @@ read in one sitting:
 - offline/: what that server runs: llama-cpp-python's app with OpenAI's manners,
   and failures on request (X-Practice-Fail) for lesson 10
 - offline_build: installing the offline model (in the background for `make lab`)
+- progress: one line of progress that changes in place (notebook, terminal, log)
 - colab: the set-up cell of every lesson, in Google Colab
 - exercises: the checkers behind each lesson's "Your turn"
 - doctor: the self-check, `python -m helpers.doctor`

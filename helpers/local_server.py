@@ -62,6 +62,7 @@ from pathlib import Path
 
 from . import catalog, offline_build
 from .environment import get_setting, repo_root
+from .progress import ProgressLine
 
 SERVE_MARKER = "helpers.local_server"  # found in the command line of our server process
 STATE_DIR_VAR = "CHAT_TUTORIAL_STATE_DIR"
@@ -477,23 +478,36 @@ def start(
     port = port or configured_port()
     api_key = api_key or configured_api_key()
     probe_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    line = ProgressLine()
+    built = None
     if _health(probe_host, port) is None:
-        require_offline_model()  # waits, printing progress, while `make lab` still builds it
+        built = require_offline_model(line=line)  # waits, one line of progress, while `make lab` still builds it
+    if built is not None:
+        line.update("The offline model is built; the offline server is loading it.", 100)
     lock = FileLock(str(state_dir() / f"server-{port}.lock"))
+    server = None
     try:
         with lock.acquire(timeout=timeout):
-            return _start_locked(host, probe_host, port, api_key, timeout)
+            server = _start_locked(host, probe_host, port, api_key, timeout)
     except Timeout:
         raise LocalServerError(
             f"Gave up after {timeout:.0f} s waiting for another start of the offline server "
             f"on port {port}. Run: python -m helpers.local_server status"
         ) from None
+    finally:
+        if server is not None and built is not None:
+            line.done(f"The offline model is ready (built in {offline_build.duration(built)}, loaded).", 100)
+        line.close()
+    return server
 
 
-def require_offline_model(out=None) -> None:
-    """Return once the offline model is installed (waiting for a build that runs), or raise OfflineModelMissing."""
+def require_offline_model(out=None, line: ProgressLine | None = None) -> float | None:
+    """Return once the offline model is installed (waiting for a build that runs), or raise OfflineModelMissing.
+
+    Returns the build's duration if this waited for it (`line` then stays open for the next step), else None.
+    """
     try:
-        offline_build.wait_for_offline_model(out)
+        return offline_build.wait_for_offline_model(out, line=line)
     except offline_build.OfflineModelUnavailable as error:
         raise OfflineModelMissing(str(error)) from None
 

@@ -11,9 +11,10 @@ the offline model in the background:
     python -m helpers.offline_build status    # building (how far), ready, failed (why)
 
 Its state and log live in `.cache/offline_model/` (`build.json`, `build.log`).
-A lesson that needs the offline model while it builds waits, printing how far the
-build has got (`wait_for_offline_model`); a failed build is one line naming its
-cause and the three ways on: a compiler, Ollama, or an API key.
+A lesson that needs the offline model while it builds waits, showing one line that
+changes in place: what the build is doing, how much of llama.cpp is compiled, and an
+estimate of the time left from measured builds (`wait_for_offline_model`). A failed
+build is one line naming its cause and the three ways on: a compiler, Ollama, or an API key.
 """
 
 from __future__ import annotations
@@ -33,13 +34,16 @@ from pathlib import Path
 
 from . import catalog
 from .environment import in_colab, repo_root
+from .progress import ProgressLine
 
 BUILD_DIR_VAR = "CHAT_TUTORIAL_BUILD_DIR"  # another folder for build.json and build.log (tests)
 REQUIREMENTS = "requirements-offline.txt"
-# Measured on a 2-core machine with an empty pip cache (BENCHMARKS.md); after the first
-# build, the last build's own duration is expected instead.
-FIRST_BUILD_SECONDS = 300
-PROGRESS_EVERY_SECONDS = 15.0
+# A fresh build (empty pip cache, llama.cpp compiled) took 932 s on 2 cores: BENCHMARKS.md,
+# measured 2026-11-26. After a build here that compiled, its own duration is expected instead,
+# and once compiling is under way, this build's own pace.
+FIRST_BUILD_SECONDS = 932
+FIRST_BUILD_BASIS = "a fresh build took 15 min 32 s on 2 cores when measured for the course"
+PROGRESS_EVERY_SECONDS = 60.0  # in a log (not a notebook or terminal): a plain line this often
 
 # How llama.cpp is compiled, unless CMAKE_ARGS says otherwise: only the library (not
 # llama.cpp's own tools), and on x86 for AVX2 rather than -march=native, since a native
@@ -117,26 +121,48 @@ class BuildState:
 
     status: str
     elapsed: float = 0.0  # seconds since the build started (its duration, once finished)
-    expected: float = FIRST_BUILD_SECONDS
+    expected: float = FIRST_BUILD_SECONDS  # how long the whole build is expected to take
     percent: int | None = None  # from the compiler's progress lines, when the log has them
     cause: str = ""  # why it failed
+    stage: str = ""  # what the build is doing now, read from its log
+    compiling_for: float | None = None  # seconds since the compiler started, when it has
+    basis: str = ""  # what `expected` was measured from
+
+    def estimate(self) -> str:
+        """The time left, estimated, saying what the estimate rests on."""
+        if self.percent and 10 <= self.percent < 100 and (self.compiling_for or 0) >= 20:
+            left = self.compiling_for * (100 - self.percent) / self.percent
+            return f"about {duration(left)} left to compile (an estimate from this build's pace so far)"
+        basis = f"an estimate: {self.basis}" if self.basis else "an estimate"
+        if self.elapsed <= self.expected:
+            return f"about {duration(self.expected - self.elapsed)} left ({basis})"
+        return f"taking longer than the {duration(self.expected)} expected ({basis})"
 
     def describe(self) -> str:
         if self.status == "ready":
             return "the offline model is installed"
         if self.status == "building":
-            done = f", {self.percent} % compiled" if self.percent is not None else ""
             if self.elapsed <= self.expected:
-                far = f"{_duration(self.elapsed)} of about {_duration(self.expected)}"
+                far = f"{duration(self.elapsed)} of about {duration(self.expected)}"
             else:
-                far = f"{_duration(self.elapsed)} so far (usually about {_duration(self.expected)})"
-            return f"the offline model is being built: {far}{done} (log: {_shown(log_file())})"
+                far = f"{duration(self.elapsed)} so far (usually about {duration(self.expected)})"
+            doing = f", now {self.stage}" if self.stage else ""
+            done = f", {self.percent} % compiled" if self.percent is not None else ""
+            log = _shown(log_file())
+            return f"the offline model is being built: {far}{doing}{done}; {self.estimate()} (log: {log})"
         if self.status == "failed":
             return f"the offline model could not be built: {self.cause}. {ways_on()}"
         return f"the offline model is not installed (it needs {REQUIREMENTS}). {ways_on()}"
 
+    def progress_line(self) -> str:
+        """One line for the waiting cell: what happens, how long so far, the estimate."""
+        return (
+            f"Building the offline model: {self.stage or 'starting'}. "
+            f"{duration(self.elapsed)} so far, {self.estimate()}. Log: {_shown(log_file())}"
+        )
 
-def _duration(seconds: float) -> str:
+
+def duration(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
@@ -187,6 +213,30 @@ def _progress(log_text: str) -> int | None:
     return min(100, int(percents[-1])) if percents else None
 
 
+# What pip is doing, by the last of these lines in its log (pip's own lines start at the margin).
+_STAGES = [
+    (re.compile(r"^(Collecting|  Downloading) ", re.MULTILINE), "downloading packages"),
+    (re.compile(r"^  (Installing build dependencies|Preparing metadata)", re.MULTILINE), "preparing the build"),
+    (re.compile(r"^  Building wheel for llama-cpp-python.*: started", re.MULTILINE), "configuring llama.cpp"),
+    (re.compile(r"^\s*\*\*\* Configuring CMake", re.MULTILINE), "configuring llama.cpp"),
+    (_STEPS, "compiling llama.cpp"),
+    (_PERCENT, "compiling llama.cpp"),
+    (re.compile(r"^\s*\*\*\* (Installing project into wheel|Making wheel)", re.MULTILINE), "packing llama.cpp"),
+    (re.compile(r"^Installing collected packages", re.MULTILINE), "installing the packages"),
+    (re.compile(r"^Successfully installed", re.MULTILINE), "finishing"),
+]
+
+
+def _stage(log_text: str) -> str:
+    """What the build is doing now, from the last line of its log that says."""
+    latest, now = -1, "starting pip"
+    for pattern, stage in _STAGES:
+        starts = [match.start() for match in pattern.finditer(log_text)]
+        if starts and starts[-1] > latest:
+            latest, now = starts[-1], stage
+    return now
+
+
 def failure_cause(log_text: str) -> str:
     """The reason a build failed, read from pip's log, in a few words."""
     text = log_text.lower()
@@ -207,25 +257,49 @@ def failure_cause(log_text: str) -> str:
     return f"pip failed (details in {_shown(log_file())})"
 
 
+def _measured(state: dict) -> dict:
+    """The fields of build.json that remember earlier builds' durations (kept from build to build)."""
+    return {key: state[key] for key in ("last_seconds", "last_compiled_seconds") if state.get(key)}
+
+
+def _expectation(state: dict) -> tuple[float, str]:
+    """How long a build that compiles is expected to take, and what that was measured from."""
+    if state.get("last_compiled_seconds"):
+        seconds = float(state["last_compiled_seconds"])
+        return seconds, f"the last build here that compiled llama.cpp took {duration(seconds)}"
+    return float(FIRST_BUILD_SECONDS), FIRST_BUILD_BASIS
+
+
 def build_state() -> BuildState:
     """Where the build stands now, from build.json, its log, and what this Python has installed."""
     state = _read_state()
     now = time.time()
-    expected = float(state.get("expected") or FIRST_BUILD_SECONDS)
+    expected, basis = (
+        (float(state["expected"]), state.get("basis", "")) if state.get("expected") else _expectation(state)
+    )
     if state.get("status") == "building":
         if _alive(state.get("pid")):
             try:
-                percent = _progress(log_file().read_text(errors="replace"))
+                log = log_file().read_text(errors="replace")
             except OSError:
-                percent = None
-            return BuildState("building", now - float(state.get("started", now)), expected, percent)
+                log = ""
+            compiling = state.get("compile_started")
+            return BuildState(
+                "building",
+                now - float(state.get("started", now)),
+                expected,
+                _progress(log),
+                stage=_stage(log),
+                compiling_for=now - float(compiling) if compiling else None,
+                basis=basis,
+            )
         if not offline_model_installed():
             return BuildState("failed", cause="the build stopped before it finished (interrupted?)")
     if offline_model_installed():
-        return BuildState("ready", float(state.get("seconds") or 0.0), expected)
+        return BuildState("ready", float(state.get("seconds") or 0.0), expected, basis=basis)
     if state.get("status") == "failed":
         return BuildState("failed", float(state.get("seconds") or 0.0), expected, cause=state.get("cause", ""))
-    return BuildState("missing", expected=expected)
+    return BuildState("missing", expected=expected, basis=basis)
 
 
 # --- Building --------------------------------------------------------------------------
@@ -238,11 +312,14 @@ def _pip_command() -> list[str]:
 def build(stamp: Path | None = None, echo: bool = False) -> int:
     """Install the offline layer now, recording state and log; touch `stamp` on success."""
     previous = _read_state()
+    kept = _measured(previous)
     # A build that compiles takes minutes; one from pip's cached wheel, seconds. Expect the longer.
-    expected = max(float(previous.get("last_seconds") or 0.0), FIRST_BUILD_SECONDS)
+    expected, basis = _expectation(previous)
     started = time.time()
-    _write_state(status="building", pid=os.getpid(), started=started, expected=expected)
+    building = dict(status="building", pid=os.getpid(), started=started, expected=expected, basis=basis, **kept)
+    _write_state(**building)
     env = dict(os.environ, PIP_PROGRESS_BAR="off", CMAKE_ARGS=cmake_args())
+    compiled = False
     with open(log_file(), "w", encoding="utf-8", errors="replace") as log:
         log.write(f"$ CMAKE_ARGS='{env['CMAKE_ARGS']}' {' '.join(_pip_command())}\n")
         log.flush()
@@ -253,19 +330,23 @@ def build(stamp: Path | None = None, echo: bool = False) -> int:
             line = raw.decode("utf-8", errors="replace")
             log.write(line)
             log.flush()
+            if not compiled and _progress(line) is not None:  # the compiler's first step: time its pace from here
+                compiled = True
+                _write_state(**building, compile_started=time.time())
             if echo and not line.startswith("  "):  # pip's own lines, not the compiler's
                 print(line, end="", flush=True)
         code = process.wait()
     seconds = time.time() - started
     if code == 0:
-        _write_state(status="ready", seconds=seconds, last_seconds=seconds, expected=expected)
+        kept["last_seconds"] = seconds
+        if compiled:  # only a build that compiled tells how long the next one that compiles will take
+            kept["last_compiled_seconds"] = seconds
+        _write_state(status="ready", seconds=seconds, expected=expected, basis=basis, **kept)
         if stamp is not None:
             stamp.touch()
         return 0
     cause = failure_cause(log_file().read_text(errors="replace"))
-    _write_state(
-        status="failed", seconds=seconds, cause=cause, expected=expected, last_seconds=previous.get("last_seconds")
-    )
+    _write_state(status="failed", seconds=seconds, cause=cause, expected=expected, basis=basis, **kept)
     return code or 1
 
 
@@ -294,37 +375,54 @@ def start_build(stamp: Path | None = None) -> BuildState:
         **detach,
     )
     # Say "building" at once, so that a lesson started a moment later waits for this build.
+    previous = _read_state()
+    expected, basis = _expectation(previous)
     _write_state(
-        status="building", pid=process.pid, started=time.time(), expected=float(state.expected or FIRST_BUILD_SECONDS)
+        status="building", pid=process.pid, started=time.time(), expected=expected, basis=basis, **_measured(previous)
     )
     return build_state()
 
 
-def wait_for_offline_model(out=None, every: float = PROGRESS_EVERY_SECONDS) -> None:
-    """Return once the offline model is installed; print progress while it builds.
+def wait_for_offline_model(
+    out=None, every: float = PROGRESS_EVERY_SECONDS, line: ProgressLine | None = None
+) -> float | None:
+    """Return once the offline model is installed, showing one line of progress, updated, while it builds.
+
+    The line is a notebook output, a terminal line or, in a log, a plain line when the
+    stage changes and every `every` seconds (helpers/progress.py). Returns how long the
+    build took if this waited for it, else None. A `line` passed in is left open for the
+    caller's next step; one made here ends with "The offline model is ready".
 
     Raises OfflineModelUnavailable, with the cause and the ways on, when the build
     failed or the model is not installed and nothing builds it. (In Colab, a missing
     model is built then and there.)
     """
-    out = out or sys.stdout
-    last = None
-    while True:
-        state = build_state()
-        if state.status == "ready":
-            if last is not None:
-                print(f"The offline model is ready (built in {_duration(state.elapsed)}).", file=out, flush=True)
-            return
-        if state.status == "missing" and in_colab() and last is None:
-            # Colab's set-up cell skipped it (a key was set), yet this cell needs it: build it now.
-            state = start_build()
-        if state.status != "building":
-            raise OfflineModelUnavailable(state.describe()[0].upper() + state.describe()[1:])
-        if last is None or time.monotonic() - last >= every:
-            text = state.describe()
-            print(f"Waiting: {text}.", file=out, flush=True)
-            last = time.monotonic()
-        time.sleep(0.5)
+    own = line is None
+    line = line or ProgressLine(out, every=every)
+    waited = False
+    try:
+        while True:
+            state = build_state()
+            if state.status == "ready":
+                if not waited:
+                    return None
+                if own:
+                    line.done(f"The offline model is ready (built in {duration(state.elapsed)}).", 100)
+                return state.elapsed
+            if state.status == "missing" and in_colab() and not waited:
+                # Colab's set-up cell skipped it (a key was set), yet this cell needs it: build it now.
+                state = start_build()
+            if state.status != "building":
+                raise OfflineModelUnavailable(state.describe()[0].upper() + state.describe()[1:])
+            line.update(state.progress_line(), state.percent or 0, stage=state.stage)
+            waited = True
+            time.sleep(0.5)
+    except BaseException:  # a failed build or an interrupt: end the line before the error is shown
+        line.close()
+        raise
+    finally:
+        if own:
+            line.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -323,8 +323,11 @@ def test_a_lesson_run_during_the_background_build_waits_with_progress_then_succe
             [fresh["python"], "-m", "helpers.local_server", "stop"], cwd=ROOT, env=env, capture_output=True, timeout=60
         )
     assert not _errors(notebook), "\n".join(_errors(notebook))
-    first = next(_text(cell) for cell in notebook.cells if cell.cell_type == "code" and "Waiting:" in _text(cell))
-    assert "Waiting: the offline model is being built:" in first and "build.log" in first
+    waited = next(c for c in notebook.cells if c.cell_type == "code" and "The offline model is ready" in _text(c))
+    first = _text(waited)
+    # One line of progress, updated in place: one display output, ending with the model ready and loaded.
+    progress = [output for output in waited.outputs if "The offline model is" in _text({"outputs": [output]})]
+    assert [output.output_type for output in progress] == ["display_data"], progress
     assert "The offline model is ready (built in" in first
     assert f"instead of OpenAI: {catalog.OFFLINE_SWITCH_VAR}=1 is set." in first
     state = json.loads((tmp_path / "build" / "build.json").read_text())
