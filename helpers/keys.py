@@ -209,7 +209,8 @@ def validate_compatible_key(key: str | None, facts: catalog.ProviderFacts, *, na
     fetch = f" from {facts.key_page}" if facts.key_page else " from the provider's page"
     if owner and owner != facts.label:
         raise KeyProblem(
-            f"{name} holds a {owner} key, which {facts.label} does not accept: copy yours{fetch}.", "wrong_provider"
+            f"{name} holds a key from {owner}, which {facts.label} does not accept: copy yours{fetch}.",
+            "wrong_provider",
         )
     starts = " or ".join(facts.key_prefixes)
     raise KeyProblem(
