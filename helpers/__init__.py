@@ -8,7 +8,8 @@ read in one sitting:
 - catalog: every fact that goes stale (base URLs, model IDs, key formats, prices,
   parameter rules), each with its source and the date it was checked
 - parameters: which request parameters a model accepts (request_options, model_rule)
-- providers: provider_settings, make_client (with the offline fallback)
+- providers: provider_settings, make_client (with the offline fallback),
+  configured_providers (OpenAI, Gemini, Ollama and any added in .env)
 - local_server: the offline practice server's processes (start, stop, status)
 - offline/: what that server runs: llama-cpp-python's app with OpenAI's manners,
   and failures on request (X-Practice-Fail) for lesson 10
@@ -28,6 +29,7 @@ _EXPORTS = {
     "KeyProblem": "keys",
     "LocalServerError": "local_server",
     "ProviderSettings": "providers",
+    "configured_providers": "providers",
     "get_setting": "environment",
     "load_env": "environment",
     "make_client": "providers",

@@ -41,6 +41,8 @@ class ProviderFacts:
     model_var: str  # environment variable that overrides model
     key_page: str = ""  # where a learner creates a key
     source: Source | None = None  # where the default model was confirmed as current
+    key_prefixes: tuple[str, ...] = ()  # how its keys start, where known; () = no format check beyond hygiene
+    free_use: str = ""  # what free use the provider offers, as its page says; "" = not confirmed
 
 
 OPENAI = ProviderFacts(
@@ -120,6 +122,155 @@ OLLAMA_FACTS_SOURCE = Source(
 )
 
 PROVIDERS = {p.name: p for p in (OPENAI, GEMINI, OLLAMA)}
+
+# --- Other OpenAI-compatible providers ------------------------------------------------------
+# A learner adds any provider that serves Chat Completions by naming it in .env:
+#     CHAT_TUTORIAL_PROVIDERS=groq            (several: groq,openrouter)
+#     GROQ_API_KEY=gsk_...                    (<NAME>_API_KEY, <NAME>_BASE_URL, <NAME>_MODEL)
+# For the providers below the base URL and model have defaults (the .env lines override them);
+# for any other name, <NAME>_BASE_URL and <NAME>_MODEL are needed too. Each entry is data: the
+# doctor, provider_settings and lesson 15 treat them all alike. Read on the providers' own pages
+# on 2026-11-30, except where a note says a fact was only quoted by others.
+ADDED_PROVIDERS_VAR = "CHAT_TUTORIAL_PROVIDERS"
+_ADDED_CHECKED = "2026-11-30"
+
+
+def variable_prefix(name: str) -> str:
+    """The prefix of a provider's .env variables: "groq" -> "GROQ", "my-lab" -> "MY_LAB"."""
+    return "".join(c if c.isalnum() else "_" for c in name.upper()).strip("_")
+
+
+def compatible_provider(name: str, label: str = "", base_url: str = "", model: str = "", **facts) -> ProviderFacts:
+    """ProviderFacts for an OpenAI-compatible provider, its variables named after it (GROQ_API_KEY, ...)."""
+    prefix = variable_prefix(name)
+    return ProviderFacts(
+        name=name,
+        label=label or name,
+        base_url=base_url,
+        base_url_var=f"{prefix}_BASE_URL",
+        key_vars=(f"{prefix}_API_KEY",),
+        model=model,
+        model_var=f"{prefix}_MODEL",
+        **facts,
+    )
+
+
+ANTHROPIC_KEY_PREFIX = "sk-ant-"
+COMPATIBLE_PROVIDERS = {
+    p.name: p
+    for p in (
+        compatible_provider(
+            "anthropic",
+            "Anthropic",
+            "https://api.anthropic.com/v1/",
+            # The smallest, fastest model in the comparison table; also the API alias.
+            "claude-haiku-4-5",
+            key_page="https://platform.claude.com/docs/en/get-started",
+            key_prefixes=(ANTHROPIC_KEY_PREFIX,),
+            source=Source(
+                "https://platform.claude.com/docs/en/api/openai-sdk",
+                _ADDED_CHECKED,
+                note="an OpenAI SDK compatibility layer 'primarily intended to test and compare model capabilities'; "
+                "the base URL as in the page's quick start (the stored copy of the page was cut off before it; read "
+                "in its copy on aiwiki.dev). Model: https://platform.claude.com/docs/en/about-claude/models/overview "
+                "(Claude Haiku 4.5, alias claude-haiku-4-5, 'the fastest model'; the page's zh-CN version already "
+                "lists a Haiku 5.5 whose ID was not read). The sk-ant- prefix as quoted by others, not on the "
+                "page; no free API use was found",
+            ),
+        ),
+        compatible_provider(
+            "mistral",
+            "Mistral AI",
+            "https://api.mistral.ai/v1",
+            "mistral-small-latest",
+            key_page="https://docs.mistral.ai/studio-api/overview",
+            free_use="yes: the Experiment plan, a free API tier 'for evaluation and prototyping only', with limited "
+            "rate limits",
+            source=Source(
+                "https://docs.mistral.ai/deployment/ai-studio/tier",
+                _ADDED_CHECKED,
+                note="the free Experiment plan. Base URL as quoted from docs.mistral.ai's migration guide by "
+                "developersdigest.tech (not read on Mistral's page); mistral-small-latest from "
+                "https://docs.mistral.ai/getting-started/models/ (an older stored copy). No key prefix is documented",
+            ),
+        ),
+        compatible_provider(
+            "groq",
+            "Groq",
+            "https://api.groq.com/openai/v1",
+            "llama-3.1-8b-instant",
+            key_page="https://console.groq.com/keys",
+            key_prefixes=("gsk_",),
+            free_use="yes, as quoted by others: a Free Plan with low rate limits (not read on Groq's pages)",
+            source=Source(
+                "https://console.groq.com/docs/openai",
+                _ADDED_CHECKED,
+                note="base URL and key page read on the page ('mostly compatible'; logprobs, logit_bias, "
+                "top_logprobs, messages[].name refused with 400, n must be 1). The model, the gsk_ prefix and the "
+                "Free Plan as quoted by others (apidog's guide on dev.to, skills.sh), not on Groq's own pages",
+            ),
+        ),
+        compatible_provider(
+            "openrouter",
+            "OpenRouter",
+            "https://openrouter.ai/api/v1",
+            # The free variant's own example; OpenRouter's free models change: the doctor asks its /models.
+            "meta-llama/llama-3.2-3b-instruct:free",
+            key_page="https://openrouter.ai/docs/quickstart",
+            key_prefixes=("sk-or-",),
+            free_use="yes: models whose ID ends in :free cost nothing; 20 requests a minute and 50 a day "
+            "(1,000 a day after buying at least 10 credits), for the whole account",
+            source=Source(
+                "https://openrouter.ai/docs/guides/routing/model-variants/free",
+                _ADDED_CHECKED,
+                note="the :free variant, its limits and the example model ID (whether that model is still served "
+                "was not checked). Base URL: https://openrouter.ai/docs/quickstart. The sk-or- prefix (sk-or-v1-) "
+                "as quoted by others, not on OpenRouter's pages",
+            ),
+        ),
+        compatible_provider(
+            "deepseek",
+            "DeepSeek",
+            "https://api.deepseek.com",
+            "deepseek-v4-flash",
+            key_page="https://api-docs.deepseek.com/",
+            source=Source(
+                "https://api-docs.deepseek.com/",
+                _ADDED_CHECKED,
+                note="base URL (https://api.deepseek.com/v1 works too) and models deepseek-v4-flash, deepseek-v4-pro; "
+                "deepseek-chat and deepseek-reasoner 'will be deprecated on 2026/07/24'. No key prefix or free use "
+                "was found on the page",
+            ),
+        ),
+        compatible_provider(
+            "together",
+            "Together AI",
+            "https://api.together.ai/v1",
+            "openai/gpt-oss-20b",
+            key_page="https://docs.together.ai/docs/inference/openai-compatibility",
+            source=Source(
+                "https://docs.together.ai/docs/inference/openai-compatibility",
+                _ADDED_CHECKED,
+                note="base URL and the page's example model; model IDs are <provider>/<model_name>. Registering "
+                "is free; no free API use or key prefix was found on the page",
+            ),
+        ),
+        compatible_provider(
+            "cerebras",
+            "Cerebras",
+            "https://api.cerebras.ai/v1",
+            "gpt-oss-120b",
+            key_page="https://inference-docs.cerebras.ai/resources/openai",
+            source=Source(
+                "https://inference-docs.cerebras.ai/resources/openai",
+                _ADDED_CHECKED,
+                note="base URL read on the page ('mostly compatible'). The model as quoted by others in October 2026 "
+                "(skills.sh, neurolink's guide: llama3.1-8b and others retired), not on Cerebras' models page; "
+                "whether free use remains could not be confirmed (others report a free tier, and 402s)",
+            ),
+        ),
+    )
+}
 
 # --- Retired models ----------------------------------------------------------------------
 # Models a learner may still have in .env whose provider has shut them down or set a
@@ -229,7 +380,6 @@ GEMINI_STANDARD_PREFIX = "AIza"
 GEMINI_STANDARD_LENGTH = 39
 GEMINI_AUTH_PREFIX = "AQ."
 GEMINI_AUTH_MIN_LENGTH = 40
-ANTHROPIC_KEY_PREFIX = "sk-ant-"
 # The placeholder values `.env.example` ships with.
 KEY_PLACEHOLDERS = {
     "OPENAI_API_KEY": "sk-proj-your-key-here",

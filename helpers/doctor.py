@@ -18,7 +18,7 @@ import requests
 from . import catalog, local_server, offline_build
 from .environment import env_file, first_setting, get_setting, offline_forced, repo_root
 from .keys import KeyProblem, mask_key
-from .providers import ollama_models, remember_reachability, validate_provider_key
+from .providers import added_providers, ollama_models, provider_facts, remember_reachability, validate_provider_key
 
 OK, FAIL, WARN, INFO = "[ok]  ", "[FAIL]", "[warn]", "[--]  "
 NETWORK_TIMEOUT_SECONDS = 5.0
@@ -145,11 +145,15 @@ def check_model(report: Report, facts: catalog.ProviderFacts, listed: dict | Non
     today = today or datetime.date.today()
     model = get_setting(facts.model_var).value or facts.model
     where = f"set {facts.model_var} in .env"
+    if not model:  # a provider the catalogue does not know
+        report.line(FAIL, f"{facts.label} has no model: {where} (e.g. one its /models lists).")
+        return
     if listed is not None and model not in listed:
+        example = f"e.g. {facts.model}; " if facts.model and facts.model != model else ""
         report.line(
             FAIL,
             f"{facts.label} does not serve {model} to this key: {where} to a model it lists "
-            f"(e.g. {facts.model}; see client.models.list()).",
+            f"({example}see client.models.list()).",
         )
         return
     shutdown = listed.get(model) if listed else None
@@ -179,6 +183,9 @@ def check_key(report: Report, facts: catalog.ProviderFacts, network: bool, today
         return
     shown = f"{setting.name} {mask_key(setting.value)} (from {setting.source})"
     base_url = get_setting(facts.base_url_var).value or facts.base_url
+    if not base_url:  # a provider the catalogue does not know
+        report.line(FAIL, f"{facts.label} has no base URL: set {facts.base_url_var} in .env (its docs give it).")
+        return
     try:
         validate_provider_key(facts.name, setting, base_url)
     except KeyProblem as problem:
@@ -194,6 +201,18 @@ def check_key(report: Report, facts: catalog.ProviderFacts, network: bool, today
         _probe_key(report, facts, base_url, setting.value, today)
     else:
         check_model(report, facts, None, today)
+
+
+def check_added_providers(report: Report, network: bool, today=None) -> None:
+    """Each provider CHAT_TUTORIAL_PROVIDERS adds, checked as OpenAI and Gemini are (key, endpoint, model)."""
+    names = added_providers()
+    if not names:
+        return
+    known = [name for name in names if name in catalog.COMPATIBLE_PROVIDERS]
+    note = f" (the catalogue knows {', '.join(known)})" if known else ""
+    report.line(INFO, f"{catalog.ADDED_PROVIDERS_VAR} adds {', '.join(names)}{note}")
+    for name in names:
+        check_key(report, provider_facts(name), network, today)
 
 
 def check_ollama(report: Report) -> None:
@@ -276,6 +295,7 @@ def run(network: bool = True, out=None, today: datetime.date | None = None) -> i
         report.line(INFO, f"{catalog.OFFLINE_SWITCH_VAR} is set: every lesson uses the offline model.")
     check_key(report, catalog.OPENAI, network, today)
     check_key(report, catalog.GEMINI, network, today)
+    check_added_providers(report, network, today)
     check_ollama(report)
     check_offline_model(report)
     print("\nAll set." if not report.failed else "\nFix the [FAIL] lines above, then run this again.", file=report.out)

@@ -1,7 +1,8 @@
 """Check API keys before they are sent anywhere, and show them only masked.
 
-`validate_openai_key` and `validate_gemini_key` return the key when it looks
-usable and raise `KeyProblem` with a one-line, actionable message otherwise.
+`validate_openai_key`, `validate_gemini_key` and, for any other OpenAI-compatible
+provider, `validate_compatible_key` (by the catalogue's data for it) return the key
+when it looks usable and raise `KeyProblem` with a one-line, actionable message otherwise.
 No message ever contains the key itself.
 """
 
@@ -14,16 +15,20 @@ from . import catalog
 _KEY_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 _QUOTES = "\"'`\u2018\u2019\u201c\u201d\u00ab\u00bb"
 _PLACEHOLDER_MARKERS = ("your-key", "your_key", "yourkey", "xxxx", "...", "\u2026", "<", ">")
-_KNOWN_PREFIXES = sorted(
-    (
-        *catalog.OPENAI_KEY_PREFIXES,
-        catalog.OPENAI_ADMIN_KEY_PREFIX,
-        catalog.ANTHROPIC_KEY_PREFIX,
-        catalog.GEMINI_STANDARD_PREFIX,
-        catalog.GEMINI_AUTH_PREFIX,
-    ),
-    key=len,
+# Prefixes that say which provider issued a key, longest first (sk- alone says nothing: several use it).
+_PREFIX_OWNERS = sorted(
+    [
+        *((prefix, catalog.OPENAI.label) for prefix in catalog.OPENAI_KEY_PREFIXES if prefix != "sk-"),
+        (catalog.OPENAI_ADMIN_KEY_PREFIX, catalog.OPENAI.label),
+        (catalog.GEMINI_STANDARD_PREFIX, catalog.GEMINI.label),
+        (catalog.GEMINI_AUTH_PREFIX, catalog.GEMINI.label),
+        *((prefix, facts.label) for facts in catalog.COMPATIBLE_PROVIDERS.values() for prefix in facts.key_prefixes),
+    ],
+    key=lambda owner: len(owner[0]),
     reverse=True,
+)
+_KNOWN_PREFIXES = sorted(
+    {*catalog.OPENAI_KEY_PREFIXES, *(prefix for prefix, _ in _PREFIX_OWNERS)}, key=len, reverse=True
 )
 
 
@@ -182,5 +187,33 @@ def validate_gemini_key(key: str | None, *, name: str = "GOOGLE_API_KEY") -> str
     raise KeyProblem(
         f"{name} does not look like a Gemini key: keys from Google AI Studio start "
         f"with AIza or AQ. Copy it again from {catalog.GEMINI.key_page}.",
+        "unknown_format",
+    )
+
+
+def validate_compatible_key(key: str | None, facts: catalog.ProviderFacts, *, name: str | None = None) -> str:
+    """Return `key` if it can be a key for `facts`' provider (by its catalogue entry); raise `KeyProblem`.
+
+    Every provider gets the hygiene rules; one whose key prefix is known also gets the
+    prefix check, and a key that plainly belongs to another provider is named as such.
+    """
+    name = name or facts.key_vars[0]
+    example = f"{facts.key_prefixes[0]}..." if facts.key_prefixes else "your-key"
+    where = f"Add a line {name}={example} to the .env file in the course folder (copy .env.example to .env)"
+    if facts.key_page:
+        where += f"; create a key at {facts.key_page}"
+    key = _check_hygiene(key, name, where)
+    if not facts.key_prefixes or key.startswith(facts.key_prefixes):
+        return key
+    owner = next((label for prefix, label in _PREFIX_OWNERS if key.startswith(prefix)), None)
+    fetch = f" from {facts.key_page}" if facts.key_page else " from the provider's page"
+    if owner and owner != facts.label:
+        raise KeyProblem(
+            f"{name} holds a key from {owner}, which {facts.label} does not accept: copy yours{fetch}.",
+            "wrong_provider",
+        )
+    starts = " or ".join(facts.key_prefixes)
+    raise KeyProblem(
+        f"{name} does not look like a {facts.label} key: they start with {starts}. Copy it again{fetch}.",
         "unknown_format",
     )

@@ -14,6 +14,10 @@ fails, lessons carry on offline, and go back to the provider when it answers aga
 When the offline model is not installed (its build failed, or it was never built),
 a running Ollama with a pulled model stands in instead; with neither, one clear
 error names the ways on.
+
+Any other OpenAI-compatible provider is added in `.env` (CHAT_TUTORIAL_PROVIDERS=groq,
+GROQ_API_KEY=...): `configured_providers()` lists it after the built-in ones, and
+`provider_settings("groq")` resolves it like OpenAI, by the catalogue's data for it.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import requests
 
 from . import catalog, local_server
 from .environment import Setting, first_setting, get_setting, offline_forced
-from .keys import KeyProblem, mask_key, validate_gemini_key, validate_openai_key
+from .keys import KeyProblem, mask_key, validate_compatible_key, validate_gemini_key, validate_openai_key
 
 # The SDK waits 600 s by default; this gives up on a dead network within seconds.
 DEFAULT_TIMEOUT = openai.Timeout(catalog.REQUEST_TIMEOUT_SECONDS, connect=catalog.CONNECT_TIMEOUT_SECONDS)
@@ -42,7 +46,7 @@ DEFAULT_TIMEOUT = openai.Timeout(catalog.REQUEST_TIMEOUT_SECONDS, connect=catalo
 class ProviderSettings:
     """Everything a lesson needs to call one provider. The key never shows in its repr."""
 
-    provider: str  # "openai", "gemini" or "ollama": what the lesson asked for
+    provider: str  # "openai", "gemini", "ollama" or a provider added in .env: what the lesson asked for
     label: str  # who actually answers, for people to read
     base_url: str
     api_key: str = field(repr=False)
@@ -65,7 +69,7 @@ def _offline(provider: str, reason: str, quiet: bool) -> ProviderSettings:
         server = local_server.start()
     except local_server.OfflineModelMissing as missing:
         return _ollama_instead(provider, reason, missing, quiet)
-    label = catalog.PROVIDERS[provider].label
+    label = provider_facts(provider).label
     if not quiet:
         print(f"Using the offline practice model ({catalog.OFFLINE_MODEL}) instead of {label}: {reason}")
     return ProviderSettings(
@@ -83,7 +87,7 @@ def _ollama_instead(
     provider: str, reason: str, missing: local_server.OfflineModelMissing, quiet: bool
 ) -> ProviderSettings:
     """Without the offline model, a running Ollama with a pulled model stands in; else one clear error."""
-    label = catalog.PROVIDERS[provider].label
+    label = provider_facts(provider).label
     base_url = get_setting(catalog.OLLAMA.base_url_var).value or catalog.OLLAMA.base_url
     try:
         pulled = ollama_models(base_url)
@@ -103,6 +107,33 @@ def _ollama_instead(
             reason=reason,
         )
     raise local_server.OfflineModelMissing(f"{label} cannot answer here: {reason} {missing}") from None
+
+
+# --- Providers added in .env ------------------------------------------------------------------
+
+
+def added_providers() -> tuple[str, ...]:
+    """The providers CHAT_TUTORIAL_PROVIDERS adds ("groq", "groq,openrouter"), in its order, built-in ones left out."""
+    value = get_setting(catalog.ADDED_PROVIDERS_VAR).value or ""
+    names = [name.strip().lower() for name in value.replace(" ", ",").split(",") if name.strip()]
+    return tuple(dict.fromkeys(name for name in names if name not in catalog.PROVIDERS))
+
+
+def configured_providers() -> tuple[str, ...]:
+    """Every provider a lesson can compare: OpenAI, Gemini, Ollama, then those added in .env."""
+    return (*catalog.PROVIDERS, *added_providers())
+
+
+def provider_facts(name: str) -> catalog.ProviderFacts:
+    """The catalogue's facts for a built-in or added provider; an added name it does not know gets bare ones."""
+    if name in catalog.PROVIDERS:
+        return catalog.PROVIDERS[name]
+    if name not in added_providers():
+        choices = ", ".join(configured_providers())
+        raise ValueError(
+            f"Unknown provider {name!r}: choose one of {choices}, or add it to {catalog.ADDED_PROVIDERS_VAR} in .env."
+        )
+    return catalog.COMPATIBLE_PROVIDERS.get(name) or catalog.compatible_provider(name)
 
 
 # --- Emulation: the offline model answering by a provider's rules ---------------------------
@@ -127,7 +158,7 @@ def emulator_base_url(server: local_server.LocalServer, provider: str) -> str:
 
 
 def _emulated(name: str, model: str | None, quiet: bool) -> ProviderSettings:
-    facts = catalog.PROVIDERS[name]
+    facts = provider_facts(name)
     model = model or get_setting(facts.model_var).value or facts.model
     server = local_server.start()
     if not quiet:
@@ -253,28 +284,32 @@ def validate_provider_key(name: str, key: Setting, base_url: str) -> str:
 
     A class server reached through OPENAI_BASE_URL hands out keys of its own
     shape, so for it only the copy-and-paste rules apply, not OpenAI's formats.
+    A provider added in .env is checked by its catalogue entry (its key prefix, if known).
     """
     if name == "gemini":
         return validate_gemini_key(key.value, name=key.name)
-    own_server = base_url.rstrip("/") != catalog.OPENAI.base_url.rstrip("/")
-    return validate_openai_key(key.value, name=key.name, check_format=not own_server)
+    if name == "openai":
+        own_server = base_url.rstrip("/") != catalog.OPENAI.base_url.rstrip("/")
+        return validate_openai_key(key.value, name=key.name, check_format=not own_server)
+    return validate_compatible_key(key.value, provider_facts(name), name=key.name)
 
 
 def provider_settings(name: str, *, model: str | None = None, quiet: bool = False) -> ProviderSettings:
-    """Settings for "openai", "gemini" or "ollama", or for the offline model standing in.
+    """Settings for "openai", "gemini", "ollama" or a provider added in .env, or for the offline model standing in.
 
     `model` asks for another model than the catalogue's default (e.g. Ollama's
     reasoning model). `quiet=True` skips the one-line note about falling back.
     """
-    if name not in catalog.PROVIDERS:
-        raise ValueError(f"Unknown provider {name!r}: choose one of {', '.join(catalog.PROVIDERS)}.")
-    facts = catalog.PROVIDERS[name]
+    facts = provider_facts(name)
     if name in emulated_providers():
         return _emulated(name, model, quiet)
     if offline_forced():
         return _offline(name, f"{catalog.OFFLINE_SWITCH_VAR}=1 is set.", quiet)
     base_url = get_setting(facts.base_url_var).value or facts.base_url
     model = model or get_setting(facts.model_var).value or facts.model
+    for value, variable in ((base_url, facts.base_url_var), (model, facts.model_var)):
+        if not value:  # a provider the catalogue does not know needs both in .env
+            return _offline(name, f"no {variable} is set (a provider added in .env needs it).", quiet)
 
     if name == "ollama":
         problem = ollama_problem(base_url, model)
@@ -295,7 +330,7 @@ def provider_settings(name: str, *, model: str | None = None, quiet: bool = Fals
             f"{facts.label} cannot be reached ({problem}); trying again in {UNREACHABLE_REMEMBERED_SECONDS:.0f} s.",
             quiet,
         )
-    own_server = base_url.rstrip("/") != facts.base_url.rstrip("/")
+    own_server = bool(facts.base_url) and base_url.rstrip("/") != facts.base_url.rstrip("/")
     label = f"{facts.label} (via {base_url})" if own_server else facts.label
     return ProviderSettings(name, label, base_url, key.value, model, key_source=key.source)
 
@@ -318,10 +353,11 @@ def make_client(settings: ProviderSettings | str) -> openai.OpenAI:
 
 def missing_model_line(settings: ProviderSettings, model: str) -> str:
     """The one line a learner reads when `model` is not available to their key."""
-    facts = catalog.PROVIDERS[settings.provider]
+    facts = provider_facts(settings.provider)
+    example = f" (e.g. {facts.model})" if facts.model else ""
     return (
         f"{settings.label} has no model {model!r} for this key: set {facts.model_var} in .env to one it "
-        f"serves (e.g. {facts.model}); list them with client.models.list() or python -m helpers.doctor."
+        f"serves{example}; list them with client.models.list() or python -m helpers.doctor."
     )
 
 

@@ -24,6 +24,9 @@ KEY_SHAPES = re.compile(
     r"|sk-[A-Za-z0-9]{40,}"
     r"|AIza[0-9A-Za-z_-]{35}"
     r"|AQ\.[A-Za-z0-9_-]{30,}"
+    # Providers added in .env whose key prefix the catalogue knows (Anthropic, Groq, OpenRouter).
+    r"|sk-(?:ant|or)-[A-Za-z0-9_-]{30,}"
+    r"|gsk_[A-Za-z0-9]{30,}"
 )
 ROOT = repo_root()
 
@@ -47,9 +50,13 @@ def test_the_pattern_catches_every_key_shape():
         fake_key("sk-", 51, alphabet="abcDEF123"),
         fake_key("AIza", 39),
         fake_key("AQ.", 60),
+        fake_key("sk-ant-api03-", 108),
+        fake_key("sk-or-v1-", 73),
+        fake_key("gsk_", 56, alphabet="abcDEF123"),
     ]
     assert all(_hits(f"key={shape}\n") for shape in shapes)
     assert not _hits("sk-proj-your-key-here AQ.your-key-here AIza-your-key-here sk-proj-... practice-key")
+    assert not _hits("gsk_your-key-here sk-or-... sk-ant-...")
 
 
 def test_no_tracked_file_holds_a_key():
