@@ -14,6 +14,7 @@ read in one sitting:
   and failures on request (X-Practice-Fail) for lesson 10
 - offline_build: installing the offline model (in the background for `make lab`)
 - colab: the set-up cell of every lesson, in Google Colab
+- course_folder: `chat-completions-course FOLDER`, the lessons copied out of the installed package
 - exercises: the checkers behind each lesson's "Your turn"
 - doctor: the self-check, `python -m helpers.doctor`
 """

@@ -6,6 +6,7 @@ renamed is then a one-line change, and a stale copy of the old address fails her
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -22,14 +23,12 @@ COLAB_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
 def _course_files() -> list[Path]:
-    return [
-        path
-        for path in sorted(ROOT.rglob("*"))
-        if path.is_file()
-        and path.suffix in TEXT_SUFFIXES
-        and not SKIPPED_FOLDERS.intersection(path.relative_to(ROOT).parts)
-        and not path.name.endswith(".egg-info")
-    ]
+    """Every text file of the repository, leaving out environments, caches and build output."""
+    found = []
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = sorted(d for d in subfolders if d not in SKIPPED_FOLDERS and not d.endswith(".egg-info"))
+        found += [Path(folder) / name for name in sorted(files) if Path(name).suffix in TEXT_SUFFIXES]
+    return found
 
 
 def _urls() -> list[tuple[str, str]]:
