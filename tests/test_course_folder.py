@@ -87,3 +87,17 @@ def test_installed_the_course_folder_is_the_learners_never_site_packages(tmp_pat
     named = _where(site, elsewhere, CHAT_TUTORIAL_COURSE_DIR=str(learner))  # as the command starts JupyterLab
     assert named[0] == str(learner)
     assert not (site / ".cache").exists() and not (site / "helpers" / ".cache").exists()
+
+
+def test_without_no_lab_it_builds_checks_and_opens_jupyterlab_in_the_folder(tmp_path, monkeypatch, capsys):
+    started = []
+    monkeypatch.setattr(
+        course_folder.subprocess, "call", lambda command, cwd, env: started.append((command[2:], cwd, env)) or 0
+    )
+    folder = tmp_path / "course"
+    assert course_folder.main([str(folder), "--port=8890"]) == 0
+    commands = [command for command, _, _ in started]
+    assert commands[:2] == [["helpers.offline_build", "start"], ["helpers.doctor"]]  # as `make lab` does
+    assert commands[2][:2] == ["jupyterlab", f"--notebook-dir={folder / 'notebooks'}"]
+    assert commands[2][-1] == "--port=8890"  # the rest of the command line goes to JupyterLab
+    assert all(cwd == folder and env[course_folder.COURSE_DIR_VAR] == str(folder) for _, cwd, env in started)
