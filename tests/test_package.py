@@ -42,9 +42,9 @@ NOT_COPIED = shutil.ignore_patterns(
 DROPPED = ("CHAT_TUTORIAL_", "OPENAI_", "GOOGLE_API_KEY", "GEMINI_", "OLLAMA_", "PIP_NO_CACHE", "VIRTUAL_ENV", "PYTHON")
 
 
-def _run(command: list[str], timeout: float = 600, **options) -> subprocess.CompletedProcess:
+def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, **options
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
     )
     assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
     return result
@@ -57,12 +57,18 @@ def installed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("package")
     source = tmp / "source"
     shutil.copytree(ROOT, source, ignore=NOT_COPIED)
-    _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp / "dist"), str(source)])
+    # Away from the checkout (whose editable install's .egg-info pip would take for this package installed).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED)}
+    wheel_dir = str(tmp / "dist")
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", wheel_dir, str(source)], tmp, env
+    )
     (wheel,) = (tmp / "dist").glob("chat_completions_course-*.whl")
     venv = tmp / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], timeout=300)
+    _run([sys.executable, "-m", "venv", str(venv)], tmp, env, timeout=300)
     python = str(venv / "bin" / "python")
-    _run([python, "-m", "pip", "install", "--quiet", f"{wheel}[offline]", "nbclient", "ipykernel"], timeout=1800)
+    install = [python, "-m", "pip", "install", "--quiet", f"{wheel}[offline]", "nbclient", "ipykernel"]
+    _run(install, tmp, env, timeout=1800)
     yield {"tmp": tmp, "venv": venv, "python": python, "wheel": wheel}
     seconds = time.monotonic() - started
     (ROOT / ".cache").mkdir(exist_ok=True)
@@ -122,11 +128,11 @@ def test_the_command_copies_the_lessons_and_lesson_3_runs_offline_there(installe
     venv, tmp = installed["venv"], installed["tmp"]
     folder = tmp / "my-course"
     env = _env(venv)
-    copied = _run([str(venv / "bin" / "chat-completions-course"), str(folder), "--no-lab"], cwd=tmp, env=env)
+    copied = _run([str(venv / "bin" / "chat-completions-course"), str(folder), "--no-lab"], tmp, env)
     assert re.search(r"^Copied \d+ files into .*my-course \(17 lessons\)\.$", copied.stdout, flags=re.M), copied.stdout
     lesson = folder / "notebooks" / "03_openai_sdk.ipynb"
     lesson.write_text(lesson.read_text())  # the same: not "kept"
-    again = _run([str(venv / "bin" / "chat-completions-course"), str(folder), "--no-lab"], cwd=tmp, env=env)
+    again = _run([str(venv / "bin" / "chat-completions-course"), str(folder), "--no-lab"], tmp, env)
     assert "Copied 0 files" in again.stdout and "Kept" not in again.stdout
 
     out = tmp / "lesson3.ipynb"
@@ -142,7 +148,7 @@ def test_the_command_copies_the_lessons_and_lesson_3_runs_offline_there(installe
         """
     )
     try:
-        _run([installed["python"], "-c", run], cwd=lesson.parent, env=env, timeout=1200)
+        _run([installed["python"], "-c", run], lesson.parent, env, timeout=1200)
     finally:
         subprocess.run(
             [installed["python"], "-m", "helpers.local_server", "stop"],
