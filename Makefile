@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 
 # Two layers. The first, requirements.txt, installs anywhere without a compiler: the
 # lessons, JupyterLab, the tests. Re-installed whenever its files change.
-$(VENV)/.base-installed: requirements.txt requirements-lessons.txt pyproject.toml
+$(VENV)/.base-installed: requirements.txt requirements-lessons.txt requirements-lab.txt pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@start=$$(date +%s); \

@@ -287,6 +287,11 @@ def main() -> None:
             "tests/test_install.py: fresh venv, compilers hidden, pip cache off (last run)",
             recorded_seconds(root / ".cache" / "install-test-seconds"),
         ),
+        (
+            "tests/test_package.py: build the wheel, install it with [offline] into a fresh venv "
+            "(pip's cache), copy the lessons, run lesson 3 offline (last run)",
+            recorded_seconds(root / ".cache" / "package-test-seconds"),
+        ),
         *fresh_install_rows(),
         *class_load.rows(classroom),
     ]
@@ -317,6 +322,8 @@ def main() -> None:
         "the two requests apart calls the tool in the first row and not in the second.",
         "The offline model's install includes compiling llama.cpp when pip had no cached wheel;",
         "with a cached wheel, it takes seconds.",
+        "The package test installs from pip's cache (llama-cpp-python's wheel, compiled once); with an empty",
+        "cache it would compile llama.cpp first, minutes more. It runs on 2 cores shared with other work.",
         *fresh_install.NOTE,
         *class_load.NOTE,
         "",

@@ -16,6 +16,7 @@ read in one sitting:
 - offline_build: installing the offline model (in the background for `make lab`)
 - progress: one line of progress that changes in place (notebook, terminal, log)
 - colab: the set-up cell of every lesson, in Google Colab
+- course_folder: `chat-completions-course FOLDER`, the lessons copied out of the installed package
 - exercises: the checkers behind each lesson's "Your turn"
 - doctor: the self-check, `python -m helpers.doctor`
 """

@@ -27,6 +27,24 @@ class Source:
 CHECKED = "2026-11-26"
 RECHECKED = "2026-11-30"
 
+# The course's home on GitHub, written only here: the Colab badges, the set-up cells'
+# `pip install git+...` and clone, and the lessons' picture all derive from it (pyproject.toml's
+# [project.urls] repeats it; tests/test_course_urls.py checks every such URL in the repository).
+# The course is not on PyPI: it installs from this address.
+COURSE_HOME = "https://github.com/chat-completions-course/chat-completions-course"
+COURSE_BRANCH = "main"
+COURSE_REPO = COURSE_HOME.removeprefix("https://github.com/")  # owner/name
+
+
+def course_file_url(path: str) -> str:
+    """A file of the course as served raw from its home, e.g. `notebooks/images/shapes.png`."""
+    return f"https://raw.githubusercontent.com/{COURSE_REPO}/{COURSE_BRANCH}/{path}"
+
+
+def colab_url(notebook: str) -> str:
+    """Where Colab opens a lesson from its home, e.g. `03_openai_sdk.ipynb`."""
+    return f"https://colab.research.google.com/github/{COURSE_REPO}/blob/{COURSE_BRANCH}/notebooks/{notebook}"
+
 
 @dataclass(frozen=True)
 class ProviderFacts:

@@ -1,25 +1,32 @@
 """Set-up in Google Colab: the first code cell of every lesson calls `set_up(provider)`.
 
-Runs before the course's packages are installed, so it needs only the standard library.
-Once per runtime, it installs the lessons' packages (`requirements-lessons.txt`, no
-compiler, well under a minute). The offline practice model (`requirements-offline.txt`,
-which compiles llama.cpp: about 5 minutes) is built only when the lesson needs it: when
-Colab's secrets hold no key for the lesson's provider. It then builds in the background,
-and the cells that need it wait, showing progress. With a key, it is not installed; if a
-cell needs it after all, that cell builds it then (see offline_build.py).
+That cell installs the course as a package from its home (`pip install git+` catalog.COURSE_HOME:
+the course is not on PyPI), which brings the lessons' packages (`requirements-lessons.txt`,
+no compiler, well under a minute), and `set_up` copies the lessons into /content/course, the
+course folder there (.env, .cache/). If pip cannot install it, the cell clones the course into
+/content/course instead, and `set_up` installs the lessons' packages itself, once per runtime.
+The offline practice model (`requirements-offline.txt`, which compiles llama.cpp: about 5
+minutes) is built only when the lesson needs it: when Colab's secrets hold no key for the
+lesson's provider. It then builds in the background, and the cells that need it wait, showing
+progress. With a key, it is not installed; if a cell needs it after all, that cell builds it
+then (see offline_build.py).
+
+Runs right after that install: it needs only the standard library and the course's own modules.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from . import catalog
+from . import catalog, course_folder
 
-COURSE = Path(__file__).resolve().parent.parent
+COURSE = Path("/content/course")  # the course folder in Colab: the lessons copied there, or the clone
+CLONE = Path(__file__).resolve().parent.parent  # where these helpers are (the clone, when pip could not install)
 DONE_DIR = Path("/content/.chat-course")  # /content is new in every Colab runtime
 LESSONS_SECONDS = 30  # measured: requirements-lessons.txt into a fresh Python, from PyPI
 OFFLINE_MINUTES = 5  # compiling llama.cpp on Colab's 2 cores
@@ -40,7 +47,17 @@ def _pip_install(requirements: Path) -> int:
 
 
 def _start_offline_build() -> int:
-    return subprocess.call([sys.executable, "-m", "helpers.offline_build", "start"], cwd=COURSE)
+    from .environment import repo_root  # after set_up: python-dotenv is installed by then
+
+    return subprocess.call([sys.executable, "-m", "helpers.offline_build", "start"], cwd=repo_root())
+
+
+def _use_the_package(folder: Path) -> None:
+    """The course came as a package: copy its lessons into `folder` and make that the course folder."""
+    copied, _ = course_folder.copy_course(folder)
+    os.environ[course_folder.COURSE_DIR_VAR] = str(folder)  # repo_root() for this kernel and what it starts
+    news = f"; copied {len(copied)} files there" if copied else ""
+    print(f"The course is installed as a package from {catalog.COURSE_HOME}; its folder is {folder}{news}.")
 
 
 def set_up(
@@ -50,17 +67,24 @@ def set_up(
     pip_install: Callable[[Path], int] = _pip_install,
     start_offline_build: Callable[[], int] = _start_offline_build,
     done_dir: Path = DONE_DIR,
+    installed: bool | None = None,
+    folder: Path = COURSE,
 ) -> None:
-    """Install what a lesson about `provider` needs in this runtime, saying what and how long."""
+    """Install what a lesson about `provider` needs in this runtime, saying what and how long.
+
+    `installed`: whether the course came as a package (default: whether these helpers did).
+    """
     done_dir.mkdir(parents=True, exist_ok=True)
     lessons_done = done_dir / "lessons-installed"
-    if lessons_done.exists():
+    if course_folder.installed_as_package() if installed is None else installed:
+        _use_the_package(folder)  # its lessons' packages came with it
+    elif lessons_done.exists():
         print("The lessons' packages are installed in this runtime already.")
     else:
         print(
             f"Installing the lessons' packages (requirements-lessons.txt, about {LESSONS_SECONDS} s, once per runtime)."
         )
-        if pip_install(COURSE / "requirements-lessons.txt") != 0:
+        if pip_install(CLONE / "requirements-lessons.txt") != 0:
             raise RuntimeError("pip could not install requirements-lessons.txt: run this cell again.")
         lessons_done.touch()
         importlib.invalidate_caches()  # so this kernel finds what pip just installed

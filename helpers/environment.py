@@ -22,13 +22,30 @@ from pathlib import Path
 from dotenv import dotenv_values, load_dotenv
 
 from . import catalog
+from .course_folder import COURSE_DIR_VAR, MARKER, installed_as_package
 
 ENV_FILE_VAR = "CHAT_TUTORIAL_ENV_FILE"  # another .env path; the tests point it away
 
 
-def repo_root() -> Path:
-    """The course folder: the one that holds `helpers/`, whatever the current folder is."""
+def package_root() -> Path:
+    """The folder that holds the `helpers` package: a checkout, or site-packages when installed."""
     return Path(__file__).resolve().parent.parent
+
+
+def repo_root() -> Path:
+    """The course folder: where the lessons, `.env` and `.cache/` live, whatever the current folder is.
+
+    In a checkout, the folder that holds `helpers/`. When the course is an installed package,
+    the learner's folder (see helpers/course_folder.py): CHAT_TUTORIAL_COURSE_DIR, else the
+    nearest folder, from the current one upwards, that `chat-completions-course` copied the
+    lessons into, else the current folder. Never site-packages, which may not be writable.
+    """
+    if not installed_as_package():
+        return package_root()
+    if os.environ.get(COURSE_DIR_VAR):
+        return Path(os.environ[COURSE_DIR_VAR]).resolve()
+    here = Path.cwd().resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / MARKER).is_file()), here)
 
 
 def env_file() -> Path:

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import catalog, offline_build
-from .environment import get_setting, repo_root
+from .environment import get_setting, package_root, repo_root
 from .progress import ProgressLine
 
 SERVE_MARKER = "helpers.local_server"  # found in the command line of our server process
@@ -148,13 +148,20 @@ def log_file(port: int) -> Path:
 
 
 def course_version() -> str:
-    """This copy's version: pyproject.toml's version and a fingerprint of the helpers' code."""
-    root = repo_root()
+    """This copy's version: pyproject.toml's version and a fingerprint of the helpers' code.
+
+    The code is where `helpers` was imported from: the checkout, or site-packages when the
+    course is an installed package (whose version its metadata then gives).
+    """
+    root = package_root()
     try:
         found = re.search(r'^version\s*=\s*"([^"]+)"', (root / "pyproject.toml").read_text(), re.MULTILINE)
         version = found.group(1) if found else "unknown"
     except OSError:
-        version = "unknown"
+        try:
+            version = importlib.metadata.version("chat-completions-course")
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown"
     digest = hashlib.sha256()
     for path in sorted((root / "helpers").rglob("*.py")):
         digest.update(path.relative_to(root).as_posix().encode())
@@ -586,7 +593,7 @@ def _start_locked(host: str, probe_host: str, port: int, api_key: str, timeout: 
 
     env = dict(os.environ)
     env[catalog.OFFLINE_API_KEY_VAR] = api_key
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo_root()), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root()), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", SERVE_MARKER, "serve", "--host", host, "--port", str(port)]
     detach = (
         {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS}

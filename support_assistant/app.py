@@ -153,7 +153,7 @@ def build(database: str | Path | None = None) -> gr.Blocks:
     """The page, ready to `launch()` (or to show inline in a notebook)."""
     settings = provider_settings("openai")
     client = make_client(settings)
-    path = database or os.environ.get(DB_VAR) or db.DEFAULT_PATH
+    path = database or os.environ.get(DB_VAR) or db.default_path()
     with closing(db.connect(path)) as connection:
         accounts = {f"{row['name']} ({row['email']})": row["id"] for row in db.customers(connection)}
 

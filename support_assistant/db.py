@@ -15,8 +15,13 @@ import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_PATH = ROOT / ".cache" / "support_assistant" / "shop.db"  # .cache/ is git-ignored
+from helpers.environment import repo_root
+
+
+def default_path() -> Path:
+    """`.cache/support_assistant/shop.db` in the course folder (git-ignored; never inside site-packages)."""
+    return repo_root() / ".cache" / "support_assistant" / "shop.db"
+
 
 SCHEMA = """
 CREATE TABLE products (
@@ -159,9 +164,9 @@ def customers(connection: sqlite3.Connection) -> list[sqlite3.Row]:
     return connection.execute("SELECT id, name, email FROM customers ORDER BY id").fetchall()
 
 
-def create(path: str | Path = DEFAULT_PATH) -> Path:
-    """A fresh, seeded database at `path` (an old file there is replaced). Returns the path."""
-    path = Path(path)
+def create(path: str | Path | None = None) -> Path:
+    """A fresh, seeded database at `path` (default: default_path(); an old file is replaced). Returns the path."""
+    path = Path(path or default_path())
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     with sqlite3.connect(path) as connection:
@@ -170,13 +175,13 @@ def create(path: str | Path = DEFAULT_PATH) -> Path:
     return path
 
 
-def connect(path: str | Path = DEFAULT_PATH) -> sqlite3.Connection:
+def connect(path: str | Path | None = None) -> sqlite3.Connection:
     """A connection to the shop's database (seeded first if the file does not exist yet).
 
     Rows come back as sqlite3.Row (read them like dicts). `check_same_thread=False`
     because a web app answers each request on a thread of its own; SQLite serialises writes.
     """
-    path = Path(path)
+    path = Path(path or default_path())
     if not path.exists():
         create(path)
     connection = sqlite3.connect(path, check_same_thread=False)
@@ -193,7 +198,7 @@ def main() -> None:
         for table in ("customers", "products", "orders", "order_items", "reviews", "tickets")
     }
     connection.close()
-    print(f"Created {path.relative_to(ROOT)}: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
+    print(f"Created {path.relative_to(repo_root())}: " + ", ".join(f"{n} {table}" for table, n in counts.items()))
 
 
 if __name__ == "__main__":

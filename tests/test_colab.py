@@ -6,12 +6,13 @@ offline-model builds it would start.
 """
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
-from helpers import catalog, colab
+from helpers import catalog, colab, environment
 from helpers.environment import repo_root
 
 
@@ -25,7 +26,7 @@ class Runtime:
         self.builds = 0
         self.done_dir = tmp_path / "content" / ".chat-course"
 
-    def set_up(self, provider="openai"):
+    def set_up(self, provider="openai", **options):
         def pip_install(requirements):
             self.installed.append(requirements.name)
             return self.pip_status
@@ -40,6 +41,7 @@ class Runtime:
             pip_install=pip_install,
             start_offline_build=start_offline_build,
             done_dir=self.done_dir,
+            **options,
         )
 
 
@@ -107,4 +109,26 @@ def test_every_lessons_first_cell_sets_up_colab_for_its_provider():
         assert 'if "google.colab" in sys.modules:' in source, path.name
         provider = source.rsplit('set_up("', 1)[1].split('"')[0]
         assert provider in catalog.PROVIDERS, path.name
-        assert "pip install" not in source, path.name  # set_up decides what to install
+        # The course as a package from its home (not on PyPI), the clone if pip cannot; set_up decides the rest.
+        assert f'course, folder = "{catalog.COURSE_HOME}", "/content/course"' in source, path.name
+        (install,) = [line.strip() for line in source.splitlines() if "pip install" in line]
+        assert install == (
+            "![ -d {folder} ] || pip install --quiet git+{course} || git clone --depth 1 {course} {folder}"
+        ), path.name
+
+
+def test_with_the_course_installed_as_a_package_it_copies_the_lessons_and_installs_nothing_more(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv(environment.COURSE_DIR_VAR, "restored after the test")
+    runtime = Runtime(tmp_path)
+    folder = tmp_path / "content" / "course"
+    runtime.set_up(installed=True, folder=folder)
+    assert runtime.installed == [] and runtime.builds == 1  # the package brought the lessons' packages
+    assert (folder / "notebooks" / "03_openai_sdk.ipynb").is_file()
+    assert (folder / "requirements-offline.txt").is_file()  # what the offline build installs
+    assert os.environ[environment.COURSE_DIR_VAR] == str(folder)  # repo_root(): .env and .cache/ live there
+    out = capsys.readouterr().out
+    assert f"The course is installed as a package from {catalog.COURSE_HOME}; its folder is {folder}" in out
+    runtime.set_up(installed=True, folder=folder)
+    assert "copied" not in capsys.readouterr().out.splitlines()[0]  # nothing new to copy the second time

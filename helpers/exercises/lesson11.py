@@ -5,14 +5,13 @@ from __future__ import annotations
 import base64
 import io
 
+from .. import catalog
 from ..environment import repo_root
 from .practice import completions, recording_client
 from .registry import exercise
 
 COURSE_IMAGE = "notebooks/images/shapes.png"
-IMAGE_URL = (
-    "https://raw.githubusercontent.com/chat-completions-course/chat-completions-course/main/notebooks/images/shapes.png"
-)
+IMAGE_URL = catalog.course_file_url(COURSE_IMAGE)
 _QUESTION = "What shapes are in this picture? Answer in one sentence."
 _REPLY_TOKENS = 24  # the checker keeps the text-only reply short, so that a check takes seconds
 
