@@ -56,8 +56,7 @@ BATCH_ENDPOINTS = (  # CreateBatchRequest's enum; this server runs the first one
     "/v1/videos",
 )
 SERVED_ENDPOINT = "/v1/chat/completions"
-BATCH_FILE_DAYS = 30  # FileExpirationAfter: "files with purpose=batch expire after 30 days"
-MAX_FILE_BYTES = 8 * 1024 * 1024  # this server's limit for one upload (OpenAI's: 200 MB for a batch file)
+MAX_FILE_BYTES = 8 * 1024 * 1024  # this server's limit for one upload (OpenAI's: catalog.BATCH_MAX_FILE_MB)
 MAX_STORED_BYTES = 64 * 1024 * 1024  # all files together, outputs included
 MAX_BATCHES = 100
 EMULATED_HEADER = b"x-emulated-provider"  # set by emulation.py on a request under /emulate/<provider>/
@@ -136,7 +135,7 @@ class BatchAPI:
         if len(data) > MAX_FILE_BYTES:
             message = (
                 f"The file is {len(data):,} bytes; the offline practice server takes files up to "
-                f"{MAX_FILE_BYTES:,} bytes (OpenAI's Batch API: 200 MB)."
+                f"{MAX_FILE_BYTES:,} bytes (OpenAI's Batch API: {catalog.BATCH_MAX_FILE_MB} MB)."
             )
             return 400, invalid_request(message, "file", "file_too_large")
         return 200, self._store(filename, purpose, data)
@@ -154,7 +153,7 @@ class BatchAPI:
             "status": "processed",
         }
         if purpose in ("batch", "batch_output"):
-            meta["expires_at"] = now + BATCH_FILE_DAYS * 24 * 3600
+            meta["expires_at"] = now + catalog.BATCH_FILE_EXPIRY_DAYS * 24 * 3600
         self.files[meta["id"]] = {"meta": meta, "data": data}
         return meta
 
