@@ -174,3 +174,19 @@ def test_the_files_and_batch_routes_fit_the_spec(server):
     assert_fits("ErrorResponse", failed.json())
     assert_fits("DeleteFileResponse", _request(server, "delete", f"/files/{uploaded['id']}").json())
     assert_fits("ErrorResponse", _request(server, "get", f"/files/{uploaded['id']}").json())
+
+
+def test_a_failed_batch_fits_the_spec(server):
+    headers = {"Authorization": f"Bearer {server.api_key}"}
+    lines = (_batch_line("a") + "\n{not json\n").encode()
+    uploaded = requests.post(
+        server.base_url + "/files", headers=headers, files={"file": ("in.jsonl", lines)}, data={"purpose": "batch"}
+    ).json()
+    body = {"input_file_id": uploaded["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}
+    batch = _request(server, "post", "/batches", body).json()
+    deadline = time.monotonic() + 60
+    while batch["status"] != "failed" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        batch = _request(server, "get", f"/batches/{batch['id']}").json()
+    assert batch["errors"]["data"][0]["code"] == "invalid_json_line"
+    assert_fits("Batch", batch)
