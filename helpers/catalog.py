@@ -761,16 +761,33 @@ CLASS_ERRORS_SOURCE = Source(
 )
 
 # The Batch API: many independent requests in one uploaded JSONL file, answered within the
-# completion window at a discount on the synchronous price.
+# completion window at a discount on the synchronous price. The offline server serves it too
+# (helpers/offline/batches.py), by these rules.
 BATCH_DISCOUNT = 0.50  # fraction off the synchronous price, input and output
 BATCH_COMPLETION_WINDOW = "24h"  # the only value `completion_window` takes
-BATCH_MAX_REQUESTS = 50_000  # per input file (up to 200 MB)
+BATCH_MAX_REQUESTS = 50_000  # per input file
+BATCH_MAX_FILE_MB = 200  # an input file's size
+BATCH_FILE_EXPIRY_DAYS = 30  # files uploaded with purpose "batch" expire after this, unless told otherwise
 BATCH_SOURCE = Source(
     "https://help.openai.com/en/articles/9197833-batch-api-faq",
     "2026-11-30",
-    note="'Each model will be offered at 50% cost discount vs. the synchronous APIs'; 'We will process these "
-    "requests within 24 hours'. completion_window (enum ['24h']) and the 50,000 requests per file: "
-    "CreateBatchRequest in " + _OPENAI_SPEC.url,
+    note="re-read 2026-11-30: 'Each model will be offered at 50% cost discount vs. the synchronous APIs'; "
+    "'We will process these requests within 24 hours'",
+)
+BATCH_SPEC_SOURCE = Source(
+    _OPENAI_SPEC.url,
+    "2026-11-30",
+    note="CreateBatchRequest: completion_window enum ['24h']; 'The file can contain up to 50,000 requests, and "
+    "can be up to 200 MB in size'. FileExpirationAfter: 'files with purpose=batch expire after 30 days'. "
+    "The Batch, OpenAIFile and list shapes the offline server answers with",
+)
+# "Each input file can only include requests to a single model": OpenAI's Batch guide as quoted
+# in translation (juejin.cn/post/7369767878781616147, 2024); the guide itself
+# (https://developers.openai.com/api/docs/guides/batch) had no stored copy on 2026-11-30.
+BATCH_ONE_MODEL_SOURCE = Source(
+    "https://developers.openai.com/api/docs/guides/batch",
+    "2026-11-30",
+    note="could not read the page itself; as quoted in translation by juejin.cn/post/7369767878781616147",
 )
 # --- Images in a chat message ------------------------------------------------------------
 # Which models read an image part ({"type": "image_url", ...}). A model that reads text only

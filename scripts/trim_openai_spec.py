@@ -28,6 +28,11 @@ RESPONSES = [
     "Model",
     "Response",
     "ResponseStreamEvent",
+    "OpenAIFile",
+    "ListFilesResponse",
+    "DeleteFileResponse",
+    "Batch",
+    "ListBatchesResponse",
 ]
 _DROP = {"description", "example", "examples", "title", "x-oaiMeta", "x-oaiTypeLabel", "x-stainless-const"}
 

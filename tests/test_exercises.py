@@ -56,6 +56,43 @@ def trim_by_guessed_tokens(client, model, messages, budget):
     return None
 
 
+def _batch_request(model, question, number, **changes):
+    body = {"model": model, "messages": [{"role": "user", "content": question}], "max_completion_tokens": 1000}
+    request = {"custom_id": f"q{number}", "method": "POST", "url": "/v1/chat/completions", "body": body}
+    return {**request, **changes}
+
+
+def batch_file_as_one_array(model, questions):
+    return json.dumps([_batch_request(model, q, n) for n, q in enumerate(questions)])
+
+
+def batch_file_with_one_custom_id(model, questions):
+    requests = [_batch_request(model, q, n, custom_id="question") for n, q in enumerate(questions)]
+    return "".join(json.dumps(request) + "\n" for request in requests)
+
+
+def batch_file_without_v1(model, questions):
+    requests = [_batch_request(model, q, n, url="/chat/completions") for n, q in enumerate(questions)]
+    return "".join(json.dumps(request) + "\n" for request in requests)
+
+
+def batch_file_without_body(model, questions):
+    lines = []
+    for number, question in enumerate(questions):
+        request = _batch_request(model, question, number)
+        lines.append(json.dumps({**{k: v for k, v in request.items() if k != "body"}, **request["body"]}) + "\n")
+    return "".join(lines)
+
+
+def batch_file_with_zero_tokens(model, questions):
+    lines = []
+    for number, question in enumerate(questions):
+        request = _batch_request(model, question, number)
+        request["body"]["max_completion_tokens"] = 0
+        lines.append(json.dumps(request) + "\n")
+    return "".join(lines)
+
+
 def first_token_after_the_loop(client, model, messages):
     started = time.perf_counter()
     pieces = []
@@ -609,6 +646,16 @@ CASES = {
     "13.1 in the order they finish": (lambda: solution("13").ask_all, lambda: ask_all_as_they_finish),
     # A semaphore, but Semaphore(2) whatever `limit` says: passes limit=2, fails limit=3 and limit=1.
     "13.1 with a fixed limit": (lambda: solution("13").ask_all, lambda: ask_all_two_at_a_time),
+    # One JSON array, not one request per line (JSONL).
+    "13.2": (lambda: solution("13").batch_file, lambda: batch_file_as_one_array),
+    # The same custom_id on every line: the batch fails with duplicate_custom_id.
+    "13.2 same custom_id": (lambda: solution("13").batch_file, lambda: batch_file_with_one_custom_id),
+    # The SDK's path, not the endpoint's: the batch fails with url_mismatch.
+    "13.2 without /v1": (lambda: solution("13").batch_file, lambda: batch_file_without_v1),
+    # The request's fields at the top of the line, with no "body".
+    "13.2 no body": (lambda: solution("13").batch_file, lambda: batch_file_without_body),
+    # max_tokens 0: a body the API refuses, so each request goes to the error file.
+    "13.2 refused body": (lambda: solution("13").batch_file, lambda: batch_file_with_zero_tokens),
     "13.1 not async": (
         lambda: solution("13").ask_all,
         lambda: lambda client, model, questions, limit: [question for question in questions],

@@ -7,6 +7,7 @@ scripts/trim_openai_spec.py).
 
 import functools
 import json
+import time
 from pathlib import Path
 
 import jsonschema
@@ -140,3 +141,52 @@ def test_responses_fit_the_spec(server, extra):
     streamed = _request(server, "post", "/responses", {**body, "stream": True})
     for event in _events(streamed):
         assert_fits("ResponseStreamEvent", event)
+
+
+def _batch_line(custom_id, **extra):
+    body = {"model": MODEL, "messages": QUESTION, "max_completion_tokens": 3, **extra}
+    return json.dumps({"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions", "body": body})
+
+
+def test_the_files_and_batch_routes_fit_the_spec(server):
+    headers = {"Authorization": f"Bearer {server.api_key}"}
+    lines = "\n".join([_batch_line("a"), _batch_line("b", temperature=5)]).encode()
+    uploaded = requests.post(
+        server.base_url + "/files", headers=headers, files={"file": ("in.jsonl", lines)}, data={"purpose": "batch"}
+    ).json()
+    assert_fits("OpenAIFile", uploaded)
+    assert_fits("ListFilesResponse", _request(server, "get", "/files").json())
+    body = {"input_file_id": uploaded["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}
+    batch = _request(server, "post", "/batches", body).json()
+    assert_fits("Batch", batch)
+    deadline = time.monotonic() + 120
+    while batch["status"] != "completed" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        batch = _request(server, "get", f"/batches/{batch['id']}").json()
+    assert batch["status"] == "completed" and batch["error_file_id"]
+    assert_fits("Batch", batch)
+    assert_fits("ListBatchesResponse", _request(server, "get", "/batches").json())
+    for item in _request(server, "get", f"/files/{batch['output_file_id']}/content").text.splitlines():
+        assert_fits("CreateChatCompletionResponse", json.loads(item)["response"]["body"])
+    for item in _request(server, "get", f"/files/{batch['error_file_id']}/content").text.splitlines():
+        assert_fits("ErrorResponse", json.loads(item)["response"]["body"])
+    failed = _request(server, "post", "/files", None)  # not multipart: refused
+    assert_fits("ErrorResponse", failed.json())
+    assert_fits("DeleteFileResponse", _request(server, "delete", f"/files/{uploaded['id']}").json())
+    assert_fits("ErrorResponse", _request(server, "get", f"/files/{uploaded['id']}").json())
+
+
+def test_a_failed_batch_fits_the_spec(server):
+    headers = {"Authorization": f"Bearer {server.api_key}"}
+    lines = (_batch_line("a") + "\n{not json\n").encode()
+    uploaded = requests.post(
+        server.base_url + "/files", headers=headers, files={"file": ("in.jsonl", lines)}, data={"purpose": "batch"}
+    ).json()
+    body = {"input_file_id": uploaded["id"], "endpoint": "/v1/chat/completions", "completion_window": "24h"}
+    batch = _request(server, "post", "/batches", body).json()
+    deadline = time.monotonic() + 60
+    while batch["status"] != "failed" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        batch = _request(server, "get", f"/batches/{batch['id']}").json()
+    assert batch["errors"]["data"][0]["code"] == "invalid_json_line"
+    assert_fits("Batch", batch)

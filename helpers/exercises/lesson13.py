@@ -134,3 +134,84 @@ def _check_one_limit(answer, server, limit: int) -> str | None:
                 "whatever order they finish in."
             )
     return None
+
+
+_QUESTIONS_12 = ["Name a fruit.", "Name a colour.", "Name a planet."]
+_BATCH_WAIT_12 = 300  # seconds the checker waits for its batch (a few seconds offline)
+_REPLY_TOKENS_12 = 16  # the checker keeps replies short, so that a check takes seconds
+
+
+def _short_replies(row: str) -> str:
+    """A request line whose reply is capped at _REPLY_TOKENS_12 tokens; any other line as it is."""
+    try:
+        request = json.loads(row)
+    except ValueError:
+        return row
+    body = request.get("body") if isinstance(request, dict) else None
+    if not isinstance(body, dict):
+        return row
+    for name in ("max_completion_tokens", "max_tokens"):
+        if isinstance(body.get(name), int) and body[name] > _REPLY_TOKENS_12:
+            body[name] = _REPLY_TOKENS_12
+    if "max_tokens" not in body:
+        body.setdefault("max_completion_tokens", _REPLY_TOKENS_12)
+    return json.dumps(request)
+
+
+@exercise("13.2", "Many questions as one batch file", sends_requests=True)
+def _check_batch_file(answer) -> str | None:
+    import io
+    import time
+
+    import openai
+
+    server = practice.practice_server()
+    text = answer(server.model, list(_QUESTIONS_12))
+    if not isinstance(text, str):
+        return f"return the file's text (a str, one JSON request per line), not {type(text).__name__}."
+    rows = [row for row in text.splitlines() if row.strip()]
+    if len(rows) != len(_QUESTIONS_12):
+        return (
+            f"the file has {len(rows)} non-empty lines for {len(_QUESTIONS_12)} questions: write one line per "
+            'question, each json.dumps(request) followed by "\\n" (JSONL), not one JSON array.'
+        )
+    client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0, timeout=60)
+    sent = "".join(_short_replies(row) + "\n" for row in rows)
+    try:
+        uploaded = client.files.create(file=("questions.jsonl", io.BytesIO(sent.encode())), purpose="batch")
+        batch = client.batches.create(
+            input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
+        deadline = time.monotonic() + _BATCH_WAIT_12
+        while batch.status not in ("completed", "failed", "cancelled", "expired") and time.monotonic() < deadline:
+            time.sleep(0.5)
+            batch = client.batches.retrieve(batch.id)
+        if batch.status == "failed":
+            error = batch.errors.data[0]
+            return (
+                f"the batch failed on line {error.line}: {error.code} ({error.message}). Each line is an object "
+                'with a unique "custom_id", "method": "POST", "url": "/v1/chat/completions" and the request as "body".'
+            )
+        if batch.status != "completed":
+            return f"the batch did not finish within {_BATCH_WAIT_12} s (status {batch.status}): keep requests short."
+        if batch.request_counts.failed:
+            refused = json.loads(client.files.content(batch.error_file_id).text.splitlines()[0])
+            error = refused["response"]["body"]["error"]
+            return (
+                f"the request {refused['custom_id']!r} was refused ({refused['response']['status_code']}): "
+                f'{error["message"]} Each "body" is what client.chat.completions.create would send.'
+            )
+        answered = [json.loads(r) for r in client.files.content(batch.output_file_id).text.splitlines()]
+    finally:
+        client.close()
+    requests_by_id = {json.loads(row)["custom_id"]: json.loads(row)["body"] for row in rows}
+    asked = sorted(
+        next((m.get("content") for m in requests_by_id[a["custom_id"]]["messages"] if m.get("role") == "user"), None)
+        for a in answered
+    )
+    if asked != sorted(_QUESTIONS_12):
+        return (
+            f"the requests asked {asked}, not the questions {sorted(_QUESTIONS_12)}: put each question in its own "
+            'request, as the "content" of a user message.'
+        )
+    return None

@@ -21,7 +21,7 @@ import re
 
 from .. import catalog, keys
 from ..parameters import model_rule
-from . import spec
+from . import batches, spec
 from .asgi import read_body, replay
 from .errors import error_body, invalid_request, send_json
 
@@ -254,6 +254,10 @@ class ProviderEmulator:
             if route is None or not self._known(provider, route, method):
                 raise Refusal(404, error_body(f"Invalid URL ({method} {scope['path']})", "invalid_request_error"))
             self._check_key(provider, dict(scope["headers"]).get(b"authorization", b""))
+            if batches.handles("/v1" + route):  # each line is checked by the provider's rules when it runs
+                inner_scope = self._inner_scope(scope, "/v1" + route)
+                inner_scope["headers"].append((batches.EMULATED_HEADER, provider.encode()))
+                return await self.app(inner_scope, receive, send)
             if route == "/models":
                 cards = [self._card(provider, m) for m in facts.models]
                 return await send_json(send, 200, {"object": "list", "data": cards})
@@ -292,6 +296,8 @@ class ProviderEmulator:
             return method == "POST"
         if route == "/responses":
             return method == "POST" and catalog.RESPONSES_API[provider].serves
+        if batches.handles("/v1" + route):
+            return provider == "openai"  # OpenAI's Files and Batch API (the offline server's, batches.py)
         return False
 
     @staticmethod

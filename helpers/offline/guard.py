@@ -21,7 +21,7 @@ import time
 import traceback
 
 from .. import catalog
-from . import responses, shapes, tools
+from . import batches, responses, shapes, tools
 from .adapt import adapt_chat_request
 from .asgi import ClientWatch, read_body, replay
 from .errors import ENGINE_UNAVAILABLE, error_body, internal_error, invalid_request, scrub, send_json
@@ -82,6 +82,7 @@ class OpenAIStyleGuard:
         self.native_tools = native_tools
         self.started = int(time.time())
         self.fingerprint = shapes.system_fingerprint(model)
+        self.batch_api = batches.BatchAPI(self)  # the Files and Batch API's files and batches, in memory
 
     # --- Routing ------------------------------------------------------------------
 
@@ -96,6 +97,11 @@ class OpenAIStyleGuard:
         model_id = path.removeprefix("/v1/models/") if path.startswith("/v1/models/") else None
         stored_id = path.removeprefix("/v1/responses/") if path.startswith("/v1/responses/") else None
         stored = stored_id and "/" not in stored_id and method in ("GET", "DELETE")
+        if batches.handles(path):  # the Files and Batch API: batches.py
+            problem = self._check_key(dict(scope["headers"]).get(b"authorization", b""))
+            if problem:
+                return await send_json(send, 401, problem)
+            return await self.batch_api.serve(scope, receive, send, path, method)
         if method not in self.ROUTES.get(path, ()) and not (model_id and method == "GET") and not stored:
             message = f"Invalid URL ({method} {scope['path']})"
             return await send_json(send, 404, error_body(message, "invalid_request_error"))
