@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -179,17 +180,18 @@ def test_requests_get_the_slot_in_arrival_order_and_leavers_free_it(fake):
             leaver.close()  # gives up while queued: must never reach the engine
             time.sleep(0.3)
             assert engine.arrivals == ["hold"]
-            released = time.monotonic()
-            holder.__exit__(None, None, None)  # leaves mid-stream: the engine's request closes, the slot frees
-            first = answers[0].result(timeout=10)
-            served_after = time.monotonic() - released
-            results = [a.result(timeout=10) for a in answers]
+            # The holder leaves mid-stream: the engine's request closes and the slot frees. The fake
+            # engine would stream to the holder for ever, so learner 1 is answered only if it does.
+            # (How soon is measured by `make bench`, not asserted here.)
+            holder.__exit__(None, None, None)
+            first = answers[0].result(timeout=60)
+            results = [a.result(timeout=60) for a in answers]
     assert first["tag"] == "learner 1"
-    assert served_after < 1.0, f"the next request waited {served_after:.2f} s after the holder left"
-    deadline = time.monotonic() + 2
-    while engine.closed_at is None and time.monotonic() < deadline:
+    for _ in range(500):  # polled, not timed
+        if engine.closed_at is not None:
+            break
         time.sleep(0.02)
-    assert engine.closed_at is not None and engine.closed_at - released < 1.0  # the engine saw its client leave
+    assert engine.closed_at is not None  # the engine saw its client leave
     assert engine.arrivals == ["hold"] + [f"learner {n}" for n in range(1, 6)]
     assert [r["tag"] for r in results] == [f"learner {n}" for n in range(1, 6)]
     assert set(engine.keys) == {f"Bearer {ENGINE_KEY}".encode()}  # the learner's key never reaches the engine
@@ -305,16 +307,23 @@ def test_an_engine_with_its_own_tool_calling_gets_tools_untouched_and_its_model_
 # --- A second real engine process: llama-cpp-python's own server -------------------------------
 
 
+ENGINE_LOG = {}  # what the engine printed: llama-cpp-python says so when a client disconnects
+
+
 @pytest.fixture(scope="module")
-def llama_engine():
+def llama_engine(tmp_path_factory):
     """`python -m llama_cpp.server` on the course's model: a raw OpenAI-compatible engine, no course front."""
     port = free_port()
+    log = tmp_path_factory.mktemp("engine") / "engine.log"
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(local_server.model_file()),
         "--model_alias", catalog.OFFLINE_MODEL, "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", str(catalog.OFFLINE_CONTEXT_TOKENS), "--n_threads", "1", "--api_key", ENGINE_KEY,
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    written = log.open("w")
+    environment = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(command, stdout=written, stderr=subprocess.STDOUT, env=environment)
+    ENGINE_LOG["path"] = log
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -329,6 +338,7 @@ def llama_engine():
     yield url
     process.terminate()
     process.wait(timeout=20)
+    written.close()
 
 
 @pytest.fixture(scope="module")
@@ -422,14 +432,18 @@ def test_a_client_leaving_mid_stream_frees_the_real_engine(front):
         stream=True,
     )
     next(iter(long))
-    left = time.monotonic()
     long.close()
+    # The front closes its request to the engine, and the engine says it saw the client go
+    # (polled, not timed: a loaded machine slows everything down).
+    for _ in range(300):
+        if "Disconnected from client" in ENGINE_LOG["path"].read_text():
+            break
+        time.sleep(0.1)
+    assert "Disconnected from client" in ENGINE_LOG["path"].read_text()
     reply = client.chat.completions.create(
         model=catalog.OFFLINE_MODEL, messages=[{"role": "user", "content": "Hi"}], max_completion_tokens=4
     )
     assert reply.choices[0].finish_reason in ("stop", "length")
-    # The abandoned story would take 10 s or more; a loaded machine may slow the short reply itself.
-    assert time.monotonic() - left < 3.0, "the next request waited for the abandoned stream"
 
 
 @pytest.mark.server
