@@ -16,15 +16,13 @@ import os
 import sys
 
 from .. import catalog
-from .asgi import CLIENT_GONE
+from .asgi import CLIENT_GONE, COUNTS
 from .emulation import ProviderEmulator
 from .guard import OpenAIStyleGuard
 from .practice_faults import PracticeFaults
 from .tokens import TokenCounter
 
 DEFAULT_SEED_VAR = "CHAT_TUTORIAL_DEFAULT_SEED"
-# How many replies this process stopped because their client had gone (shown by /health).
-COUNTS = {"stopped_for_disconnect": 0}
 LOGPROBS_ALIAS_SUFFIX = "@logprobs"  # the same model loaded with logits for every token, used only for logprobs
 
 
@@ -92,8 +90,7 @@ class _StopWhenGone:
         self.tokens += 1
         if not self.gone.is_set():
             return False
-        self.stopped = True
-        COUNTS["stopped_for_disconnect"] += 1
+        self.stopped = True  # counted by asgi.ClientWatch, which saw the client go
         print(f"[guard] the client went away: its reply stopped after {self.tokens} tokens", file=sys.stderr)
         return True
 

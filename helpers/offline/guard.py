@@ -120,8 +120,8 @@ class OpenAIStyleGuard:
 
         raw = await read_body(receive)
         # From here on, a client that goes away stops its reply being generated (asgi.ClientWatch).
-        async with ClientWatch(receive) as watch:
-            receive = watch.receive
+        async with ClientWatch(receive, send) as watch:
+            receive, send = watch.receive, watch.send
             if path == "/v1/responses":
                 return await responses.serve(self, scope, receive, send, raw)
             status, problem, body = self._check_request(path, raw)
