@@ -106,6 +106,37 @@ def after_a_client_gives_up(server, stream: bool) -> tuple[float, int]:
     return waited, health.get("stopped_for_disconnect", 0)
 
 
+LONG_SYSTEM = {
+    "role": "system",
+    "content": "You are the support assistant of a bicycle shop. "
+    + "Answer politely, briefly and only about bicycles. " * 40,
+}
+QUESTIONS = ["What size of frame do I need?", "How often should I oil the chain?"]
+
+
+def seeded_prompt_afresh(server) -> tuple[float, float, int]:
+    """Seconds to a one-token reply to a ~450-token prompt that shares its system prompt with the
+    request before it: without a seed (llama-cpp-python evaluates only the new question) and with
+    one (the server evaluates the whole prompt afresh, so that the seeded reply repeats); medians
+    of 5, and the prompt's length in tokens."""
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    prompt_tokens = 0
+    for round_ in range(10):
+        seeded = bool(round_ % 2)
+        question = QUESTIONS[round_ // 2 % 2]
+        extra = {"seed": 7} if seeded else {}
+        started = time.perf_counter()
+        reply = client_for(server).chat.completions.create(
+            model=server.model,
+            messages=[LONG_SYSTEM, {"role": "user", "content": question}],
+            max_completion_tokens=1,
+            **extra,
+        )
+        timings[seeded].append(time.perf_counter() - started)
+        prompt_tokens = reply.usage.prompt_tokens
+    return statistics.median(timings[False]), statistics.median(timings[True]), prompt_tokens
+
+
 def server_tokens_per_second(server) -> float:
     started = time.perf_counter()
     reply = client_for(server).chat.completions.create(
@@ -152,6 +183,7 @@ def auto_tool_calls(server, question: str) -> tuple[int, int]:
 
 def in_process_tokens_per_second(llm) -> float:
     started = time.perf_counter()
+    llm.reset()  # as the server does for a seeded request: the prompt evaluated from its first token
     reply = llm.create_chat_completion(messages=PROMPT, max_tokens=MAX_TOKENS, **SAMPLING)
     return reply["usage"]["completion_tokens"] / (time.perf_counter() - started)
 
@@ -222,6 +254,7 @@ def main() -> None:
     server = local_server.start(port)
     ttft = [time_to_first_token(server) for _ in range(5)]
     gave_up = [after_a_client_gives_up(server, stream) for stream in (False, True)]
+    reused, afresh, long_prompt = seeded_prompt_afresh(server)
     needed = auto_tool_calls(server, "What is the weather in Paris right now?")
     not_needed = auto_tool_calls(server, "Tell me a joke about cats.")
     threads = sorted({1, os.cpu_count() or 1})
@@ -254,6 +287,11 @@ def main() -> None:
         (
             "A client leaves a ~15 s reply (after 2 s / its first streamed piece): next request answered after",
             f"{gave_up[0][0]:.2f} s / {gave_up[1][0]:.2f} s ({gave_up[1][1]} replies stopped for the server)",
+        ),
+        (
+            f"A {long_prompt}-token prompt sharing its system prompt with the request before: one-token reply "
+            "unseeded (prefix reused) / seeded (evaluated afresh, so the reply repeats), median of 5",
+            f"{reused * 1000:.0f} ms / {afresh * 1000:.0f} ms",
         ),
         (
             'tool_choice "auto", a request that needs the tool: replies that call it (valid arguments)',

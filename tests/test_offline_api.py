@@ -520,3 +520,30 @@ def test_a_reply_that_may_be_a_tool_call_has_a_shorter_cap():
     assert tools.default_max_tokens(tools.prepare(body)) == catalog.OFFLINE_DEFAULT_TOOL_CALL_TOKENS
     body = {"messages": [*QUESTION, {"role": "tool", "tool_call_id": "c", "content": "18"}], "tools": [WEATHER]}
     assert tools.default_max_tokens(tools.prepare(body)) == catalog.OFFLINE_DEFAULT_MAX_TOKENS  # an answer
+
+
+# --- Seeded replies that repeat -------------------------------------------------------------
+
+SYSTEM = {"role": "system", "content": "You are a helpful assistant. Answer briefly."}
+
+
+def test_a_seeded_request_gives_the_same_reply_whatever_came_before_it(client):
+    # llama-cpp-python reuses the previous request's prompt prefix, so the same system prompt
+    # before another question changed how the next prompt was evaluated, and with it a seeded
+    # reply: a learner re-running one cell got a reply that differed from the recording.
+    def ask(question):
+        reply = client.chat.completions.create(
+            model=MODEL,
+            messages=[SYSTEM, {"role": "user", "content": question}],
+            max_completion_tokens=48,
+            seed=42,
+        )
+        return reply.choices[0].message.content
+
+    bicycle = "Describe a bicycle in 3 sentences."
+    first = ask(bicycle)
+    replies = [first]
+    for other in ["What is rain?", "Name three colours.", bicycle, "Describe a bicycle in 2 sentences."]:
+        ask(other)
+        replies.append(ask(bicycle))
+    assert replies == [first] * len(replies)

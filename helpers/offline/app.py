@@ -96,7 +96,7 @@ class _StopWhenGone:
 
 
 def stop_when_client_goes() -> None:
-    """Make llama-cpp-python stop generating a reply whose client has gone.
+    """Make llama-cpp-python stop generating a reply whose client has gone, and repeat seeded replies.
 
     Its server checks for a disconnect only between streamed chunks, and never while it
     writes a reply that is not streamed (the SDK's default): a learner who gave up on a
@@ -118,6 +118,13 @@ def stop_when_client_goes() -> None:
         gone = CLIENT_GONE.get()
         if gone is not None:
             stopping_criteria = StoppingCriteriaList([*(stopping_criteria or []), _StopWhenGone(gone)])
+        if kwargs.get("seed") is not None:
+            # llama-cpp-python keeps the previous prompt's tokens and evaluates only what
+            # differs; evaluated in other batches, the same prompt gives slightly different
+            # numbers, and a seeded reply then depended on the request before it. A seeded
+            # request is evaluated from its first token, as in a fresh process (cost:
+            # `make bench`, "seeded_prompt_afresh"); unseeded requests keep the reuse.
+            self.reset()
         return create_completion(self, *args, stopping_criteria=stopping_criteria, **kwargs)
 
     create_completion_until_gone.stops_when_client_goes = True
