@@ -12,7 +12,7 @@ shapes of OpenAI's OpenAPI specification (`OpenAIFile`, `Batch`, `ListFilesRespo
 
 A batch runs in the background, in the server's event loop: validating (the whole file is
 read; a bad line fails the batch with `errors`, as OpenAI does) -> in_progress (one line at
-a time, each through the guard's own chat path, so its checks, defaults and reply shape are
+a time, each through the front's own admission and chat path, so its checks, defaults and reply shape are
 those of a direct request; under /emulate/openai/ each line is first checked by OpenAI's
 rules for its model, as emulation.py does for a direct request) -> finalizing -> completed,
 with an output file (answered lines) and an error file (refused lines). A cancel stops the

@@ -3,9 +3,9 @@
 A request's `input` (a string, or messages and function-call items),
 `instructions`, `max_output_tokens`, `temperature`, `top_p`, `text.format` (JSON
 mode and Structured Outputs), function `tools`, `tool_choice` and `stream` become a
-chat completion request, admitted and served
-as /v1/chat/completions is (gate.py, chat.py); its reply becomes a Response object (`output`
-items, `output_text` parts, `usage` with input and output tokens). A streamed
+chat completion request, admitted and served as /v1/chat/completions is (gate.py,
+chat.py); its reply becomes a Response object (`output` items, `output_text` parts,
+`usage` with input and output tokens). A streamed
 request gets the documented event sequence (response.created ... response.completed);
 the events are written once the reply is finished.
 
