@@ -16,7 +16,7 @@ import requests
 from fakes import fake_key
 
 from helpers import catalog, local_server
-from helpers.offline import batches
+from helpers.offline import batch_files
 
 pytestmark = pytest.mark.server
 
@@ -182,8 +182,8 @@ def test_the_routes_need_the_key_and_a_known_method(server):
 
 
 def test_stored_files_stay_within_the_bound(monkeypatch):
-    api = batches.BatchAPI(guard=None)
-    monkeypatch.setattr(batches, "MAX_STORED_BYTES", 100)
+    store = batch_files.FileStore()
+    monkeypatch.setattr(batch_files, "MAX_STORED_BYTES", 100)
     for _ in range(5):
-        api._store("a.jsonl", "batch", b"x" * 40)
-    assert sum(f["meta"]["bytes"] for f in api.files.values()) <= 100
+        store.store("a.jsonl", "batch", b"x" * 40)
+    assert sum(f["meta"]["bytes"] for f in store.files.values()) <= 100

@@ -16,6 +16,14 @@ def invalid_request(message: str, param: str | None = None, code: str | None = N
     return error_body(message, "invalid_request_error", param, code)
 
 
+def model_not_found(requested, served: str | None = None) -> dict:
+    """OpenAI's 404 body for a model it does not serve; `served`: the one model this server serves, said too."""
+    message = f"The model `{requested}` does not exist or you do not have access to it."
+    if served is not None:
+        message += f" This offline server serves only `{served}`."
+    return invalid_request(message, "model", "model_not_found")
+
+
 _JSON_TYPE_NAMES = [
     (bool, "a boolean"),
     (int, "an integer"),

@@ -3,9 +3,9 @@
 A request's `input` (a string, or messages and function-call items),
 `instructions`, `max_output_tokens`, `temperature`, `top_p`, `text.format` (JSON
 mode and Structured Outputs), function `tools`, `tool_choice` and `stream` become a
-chat completion request, served by the same
-guard as /v1/chat/completions; its reply becomes a Response object (`output`
-items, `output_text` parts, `usage` with input and output tokens). A streamed
+chat completion request, admitted and served as /v1/chat/completions is (gate.py,
+chat.py); its reply becomes a Response object (`output` items, `output_text` parts,
+`usage` with input and output tokens). A streamed
 request gets the documented event sequence (response.created ... response.completed);
 the events are written once the reply is finished.
 
@@ -28,7 +28,9 @@ import json
 import secrets
 
 from . import shapes, spec
-from .errors import invalid_request, send_json
+from .errors import invalid_request, model_not_found, send_json
+from .gate import parse_body
+from .inner import CHAT_PATH
 from .validation import strict_format_problem
 
 _UNSUPPORTED = {
@@ -73,13 +75,16 @@ def _offline_only(what: str, param: str) -> dict:
     return invalid_request(message, param, "unsupported_parameter")
 
 
-async def serve(guard, scope, receive, send, raw: bytes):
-    status, problem, request = guard.parse_body(raw)
+async def serve(gate, chat, scope, receive, send, raw: bytes):
+    """Answer a Responses API request through the chat path: `gate` admits (gate.RequestGate), `chat` serves.
+
+    `chat` is a chat.ChatService; its finished reply comes back here and goes out as a Response.
+    """
+    status, problem, request = parse_body(raw)
     if not problem:
-        status, problem = check(request, guard.model)
+        status, problem = check(request, gate.model)
     if not problem:
-        body = to_chat(request)
-        status, problem, body = guard.check_chat_body("/v1/chat/completions", body)
+        status, problem, body = gate.admit(CHAT_PATH, to_chat(request))
     if problem:
         if problem["error"]["param"] == "max_completion_tokens":
             problem["error"]["param"] = "max_output_tokens"
@@ -92,7 +97,7 @@ async def serve(guard, scope, receive, send, raw: bytes):
         await send({"type": "http.response.start", "status": 200, "headers": _EVENT_HEADERS})
         await send({"type": "http.response.body", "body": b"".join(_event(e) for e in stream_events(response))})
 
-    return await guard.chat(scope, receive, send, body, reply_sink=answer)
+    return await chat.chat(scope, receive, send, body, reply_sink=answer)
 
 
 async def refuse_stored(send, response_id: str):
@@ -106,11 +111,7 @@ async def refuse_stored(send, response_id: str):
 
 def check(request: dict, model: str):
     if request.get("model") and request["model"] != model:
-        message = (
-            f"The model `{request['model']}` does not exist or you do not have access to it. "
-            f"This offline server serves only `{model}`."
-        )
-        return 404, invalid_request(message, "model", "model_not_found")
+        return 404, model_not_found(request["model"], model)
     status, problem = spec.check("responses", request)
     if problem:
         return status, problem

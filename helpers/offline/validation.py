@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from . import spec
-from .errors import invalid_request, json_type
+from .errors import invalid_request, json_type, model_not_found
 
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_CHOICES = 8  # `n` above this is refused: the offline model writes the choices one after another
@@ -27,12 +27,7 @@ def check_fields(path: str, body: dict, *, model: str, context_tokens: int):
     if not requested:
         return 400, invalid_request("You must provide a model parameter.", "model")
     if requested != model:
-        return 404, invalid_request(
-            f"The model `{requested}` does not exist or you do not have access to it. "
-            f"This offline server serves only `{model}`.",
-            "model",
-            "model_not_found",
-        )
+        return 404, model_not_found(requested, model)
     if "grammar" in body:  # a llama.cpp extension, and a malformed grammar crashes llama.cpp
         return 400, invalid_request("Unrecognized request argument supplied: grammar", "grammar", "unknown_parameter")
     for name in ("max_completion_tokens", "max_tokens"):
