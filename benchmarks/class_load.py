@@ -235,7 +235,7 @@ def serve_front(port: int, engine_key: str, urls: list[str]) -> None:
 def measure(steady_seconds: float = STEADY_SECONDS, burst: int = LEARNERS) -> dict:
     """Both configurations, one after the other; the figures with when and on what they were measured."""
     from helpers import catalog, local_server
-    from helpers.offline.upstream import start_engines, stop_engines
+    from helpers.offline.engines import start_engines, stop_engines
 
     os.environ["CHAT_TUTORIAL_STATE_DIR"] = tempfile.mkdtemp(prefix="chat-class-load-")
     load_before = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None

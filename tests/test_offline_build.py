@@ -15,13 +15,13 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from helpers import local_server, offline_build
+from helpers.offline import build, lifecycle
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # A stand-in for the background build (the real one compiles for minutes): it writes build.log
 # as pip would, a line every `pause` seconds (pip's own lines, the compiler's steps, the install),
-# then records in build.json that it is done, as helpers.offline_build's `run` does.
+# then records in build.json that it is done, as `python -m helpers.offline_build run` does.
 FAKE_BUILD = textwrap.dedent(
     """
     import json, sys, time
@@ -45,7 +45,7 @@ FAKE_BUILD = textwrap.dedent(
 def build_dir(tmp_path, monkeypatch):
     """A build folder of this test's own (build.json, build.log)."""
     monkeypatch.setenv("CHAT_TUTORIAL_BUILD_DIR", str(tmp_path / "build"))
-    return offline_build.build_dir()
+    return build.build_dir()
 
 
 @pytest.fixture
@@ -65,10 +65,10 @@ def _building(build_dir, pid, started=None, expected=300.0, log=""):
 
 
 def test_progress_is_read_from_the_compilers_lines():
-    assert offline_build._progress("[12/150] Building CXX object a.o\n[75/150] Building CXX object b.o\n") == 50
-    assert offline_build._progress("  [1/140] /usr/bin/g++ -DGGML_BUILD\n  [14/140] /usr/bin/gcc\n") == 10
-    assert offline_build._progress("[  9%] Building C object x.o\n[ 45%] Building CXX object y.o\n") == 45
-    assert offline_build._progress("Collecting llama-cpp-python\n") is None
+    assert build._progress("[12/150] Building CXX object a.o\n[75/150] Building CXX object b.o\n") == 50
+    assert build._progress("  [1/140] /usr/bin/g++ -DGGML_BUILD\n  [14/140] /usr/bin/gcc\n") == 10
+    assert build._progress("[  9%] Building C object x.o\n[ 45%] Building CXX object y.o\n") == 45
+    assert build._progress("Collecting llama-cpp-python\n") is None
 
 
 @pytest.mark.parametrize(
@@ -87,19 +87,19 @@ def test_progress_is_read_from_the_compilers_lines():
     ],
 )
 def test_a_failed_builds_cause_is_named(build_dir, log, cause):
-    assert offline_build.failure_cause(log).startswith(cause)
+    assert build.failure_cause(log).startswith(cause)
 
 
 def test_the_ways_on_name_the_compiler_for_each_system():
-    assert "Visual Studio Build Tools" in offline_build.ways_on("win32")
-    assert "xcode-select --install" in offline_build.ways_on("darwin")
-    assert "build-essential" in offline_build.ways_on("linux")
-    assert all(word in offline_build.ways_on() for word in ("compiler", "ollama serve", "API key"))
+    assert "Visual Studio Build Tools" in build.ways_on("win32")
+    assert "xcode-select --install" in build.ways_on("darwin")
+    assert "build-essential" in build.ways_on("linux")
+    assert all(word in build.ways_on() for word in ("compiler", "ollama serve", "API key"))
 
 
 def test_a_running_build_reports_how_far_it_has_got(build_dir, builder):
     _building(build_dir, builder.pid, started=time.time() - 90, log="[30/120] Building CXX object ggml.o\n")
-    state = offline_build.build_state()
+    state = build.build_state()
     assert state.status == "building" and state.percent == 25 and state.stage == "compiling llama.cpp"
     described = state.describe()
     assert described.startswith(
@@ -110,7 +110,7 @@ def test_a_running_build_reports_how_far_it_has_got(build_dir, builder):
 
 def test_a_build_slower_than_expected_says_so(build_dir, builder):
     _building(build_dir, builder.pid, started=time.time() - 400)
-    described = offline_build.build_state().describe()
+    described = build.build_state().describe()
     assert "6 min 40 s so far (usually about 5 min 00 s)" in described
     assert "taking longer than the 5 min 00 s expected (an estimate)" in described
 
@@ -137,14 +137,14 @@ def test_a_build_slower_than_expected_says_so(build_dir, builder):
     ],
 )
 def test_what_the_build_is_doing_is_read_from_its_log(log, stage):
-    assert offline_build._stage(log) == stage
+    assert build._stage(log) == stage
 
 
 def test_the_first_builds_estimate_is_the_measured_fresh_build():
-    expected, basis = offline_build._expectation({})
+    expected, basis = build._expectation({})
     assert expected == 932  # BENCHMARKS.md: fresh clone, empty pip cache, 2 cores
     assert basis == "a fresh build took 15 min 32 s on 2 cores when measured for the course"
-    expected, basis = offline_build._expectation({"last_compiled_seconds": 171.7, "last_seconds": 4.0})
+    expected, basis = build._expectation({"last_compiled_seconds": 171.7, "last_seconds": 4.0})
     assert (expected, basis) == (171.7, "the last build here that compiled llama.cpp took 2 min 52 s")
 
 
@@ -152,7 +152,7 @@ def test_once_compiling_the_estimate_follows_this_builds_pace(build_dir, builder
     _building(build_dir, builder.pid, started=time.time() - 200, log="  [35/140] /usr/bin/g++ -c a.cpp\n")
     state = json.loads((build_dir / "build.json").read_text())
     (build_dir / "build.json").write_text(json.dumps({**state, "compile_started": time.time() - 100}))
-    state = offline_build.build_state()
+    state = build.build_state()
     assert state.percent == 25
     assert state.estimate() == "about 5 min 00 s left to compile (an estimate from this build's pace so far)"
 
@@ -161,14 +161,14 @@ def test_a_build_that_compiled_sets_the_next_builds_estimate(build_dir, tmp_path
     # A stand-in for pip: its lines, printed to the pipe, become the build's log.
     script = "import sys, time\nfor line in sys.argv[1:]:\n    print(line, flush=True)\n    time.sleep(0.05)\n"
     lines = ["Collecting llama-cpp-python", "  [1/2] g++ -c a.cpp", "  [2/2] g++ -c b.cpp", "Successfully installed x"]
-    monkeypatch.setattr(offline_build, "_pip_command", lambda: [sys.executable, "-c", script, *lines])
-    assert offline_build.build() == 0
+    monkeypatch.setattr(build, "_pip_command", lambda: [sys.executable, "-c", script, *lines])
+    assert build.build() == 0
     state = json.loads((build_dir / "build.json").read_text())
     assert state["status"] == "ready" and state["last_compiled_seconds"] == state["seconds"] > 0
     assert "compile_started" not in state
     # A later build from pip's cached wheel (nothing compiled) keeps the measure of the one that compiled.
-    monkeypatch.setattr(offline_build, "_pip_command", lambda: [sys.executable, "-c", script, "Successfully installed"])
-    assert offline_build.build() == 0
+    monkeypatch.setattr(build, "_pip_command", lambda: [sys.executable, "-c", script, "Successfully installed"])
+    assert build.build() == 0
     again = json.loads((build_dir / "build.json").read_text())
     assert again["last_compiled_seconds"] == state["seconds"] and again["expected"] == state["seconds"]
     assert again["basis"].startswith("the last build here that compiled llama.cpp took")
@@ -187,7 +187,7 @@ def test_waiting_in_a_log_prints_a_line_per_stage_not_one_every_few_seconds(buil
     process = _fake_build(build_dir)
     try:
         out = io.StringIO()
-        assert offline_build.wait_for_offline_model(out) > 0
+        assert build.wait_for_offline_model(out) > 0
     finally:
         process.kill()
         process.wait()
@@ -203,7 +203,7 @@ def test_waiting_in_a_log_prints_a_line_per_stage_not_one_every_few_seconds(buil
 def _wait_in_a_process(build_dir, terminal: bool) -> str:
     """What a script waiting for the build writes to its stdout: a terminal (a pty), or a pipe as in CI."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAT_TUTORIAL_BUILD_DIR": str(build_dir), "COLUMNS": "400"}
-    command = [sys.executable, "-c", "from helpers import offline_build; offline_build.wait_for_offline_model()"]
+    command = [sys.executable, "-c", "from helpers.offline import build; build.wait_for_offline_model()"]
     builder = _fake_build(build_dir, pause=0.2)
     try:
         if not terminal:
@@ -254,7 +254,7 @@ def test_in_a_notebook_the_progress_is_one_output_updated_not_thirty(build_dir, 
         f"state = {{'status': 'building', 'pid': builder.pid, 'started': time.time(), 'expected': 300}}\n"
         f"open({str(build_dir / 'build.json')!r}, 'w').write(json.dumps(state))"
     )
-    wait = "from helpers import offline_build\nbuilt = offline_build.wait_for_offline_model()"
+    wait = "from helpers.offline import build\nbuilt = build.wait_for_offline_model()"
     notebook = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell(start_the_build), nbformat.v4.new_code_cell(wait)]
     )
@@ -278,12 +278,12 @@ def test_in_a_notebook_the_progress_is_one_output_updated_not_thirty(build_dir, 
 
 
 def test_a_failed_build_is_one_line_with_its_cause_and_the_ways_on(build_dir, monkeypatch):
-    monkeypatch.setattr(offline_build, "offline_model_installed", lambda: False)  # as where the build failed
+    monkeypatch.setattr(build, "offline_model_installed", lambda: False)  # as where the build failed
     (build_dir / "build.json").write_text(
         json.dumps({"status": "failed", "cause": "no working C/C++ compiler was found", "seconds": 8})
     )
-    with pytest.raises(offline_build.OfflineModelUnavailable) as raised:
-        offline_build.wait_for_offline_model(io.StringIO())
+    with pytest.raises(build.OfflineModelUnavailable) as raised:
+        build.wait_for_offline_model(io.StringIO())
     message = str(raised.value)
     assert "\n" not in message
     assert message.startswith("The offline model could not be built: no working C/C++ compiler was found. Ways on:")
@@ -291,7 +291,7 @@ def test_a_failed_build_is_one_line_with_its_cause_and_the_ways_on(build_dir, mo
 
 def test_the_server_waits_for_a_build_before_starting(build_dir, builder, private_server, capsys):
     _building(build_dir, builder.pid)
-    server = local_server.start()
+    server = lifecycle.start()
     out = capsys.readouterr().out
     assert "Building the offline model: " in out and "The offline model is ready (built in " in out
-    assert local_server.status() == server
+    assert lifecycle.status() == server

@@ -15,8 +15,9 @@ import openai
 import pytest
 from fakes import fake_key
 
-from helpers import catalog, local_server, provider_settings
+from helpers import catalog, provider_settings
 from helpers.environment import repo_root
+from helpers.offline.state import configured_port, log_file, state_dir
 from helpers.providers import make_client
 
 KEY_SHAPES = re.compile(
@@ -91,9 +92,9 @@ def _doctor(env_overrides=None):
 def test_the_doctor_output_and_the_server_log_hold_no_key():
     run = _doctor()
     assert not _hits(run.stdout + run.stderr)
-    log = local_server.log_file(local_server.configured_port())
+    log = log_file(configured_port())
     assert log.is_file()  # the doctor started (or reused) the offline server
-    for path in local_server.state_dir().glob("*.log"):
+    for path in state_dir().glob("*.log"):
         assert not _hits(path.read_text(errors="replace")), path.name
 
 
@@ -134,7 +135,7 @@ def test_a_configured_key_shows_nowhere(made_up_keys, httpserver, capsys):
         shown += [str(caught.value), repr(caught.value)]
     captured = capsys.readouterr()
     shown += [captured.out, captured.err]
-    shown += [path.read_text(errors="replace") for path in local_server.state_dir().glob("*.log")]
+    shown += [path.read_text(errors="replace") for path in state_dir().glob("*.log")]
     for key in made_up_keys.values():
         assert not any(key in text for text in shown)
         assert not any(key[8:30] in text for text in shown)  # nor a long piece of it

@@ -24,9 +24,12 @@ import pytest
 import uvicorn
 from isolation import free_port
 
-from helpers import catalog, local_server
+from helpers import catalog
+from helpers.offline import lifecycle
 from helpers.offline.app import create_engines_app, create_front_app
-from helpers.offline.upstream import EnginePool, ForwardingApp, start_engines, stop_engines
+from helpers.offline.engines import start_engines, stop_engines
+from helpers.offline.model_file import model_file
+from helpers.offline.upstream import EnginePool, ForwardingApp
 
 ENGINE_KEY = "engine-key-5"
 FRONT_KEY = "front-key-9"
@@ -316,7 +319,7 @@ def llama_engine(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("engine") / "engine.log"
     command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(local_server.model_file()),
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model_file()),
         "--model_alias", catalog.OFFLINE_MODEL, "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", str(catalog.OFFLINE_CONTEXT_TOKENS), "--n_threads", "1", "--api_key", ENGINE_KEY,
     ]  # fmt: skip
@@ -473,10 +476,10 @@ def test_own_engines_serve_in_parallel_behind_a_forwarder(tmp_path):
                     messages=[{"role": "user", "content": "hi"}],
                     extra_headers={"X-Practice-Fail": "503"},
                 )
-            pids = {local_server.status(port).pid for port in engines.ports}
+            pids = {lifecycle.status(port).pid for port in engines.ports}
             assert len(pids) == 2
         finally:
             front.stop()
     finally:
         stop_engines(engines)
-    assert all(local_server._health("127.0.0.1", port) is None for port in engines.ports)
+    assert all(lifecycle.server_health("127.0.0.1", port) is None for port in engines.ports)

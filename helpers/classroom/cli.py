@@ -23,22 +23,18 @@ import time
 from pathlib import Path
 
 from .. import catalog
-from ..environment import repo_root
+from ..offline import state as offline_state
 from .front import ClassFront
 from .limits import DEFAULT_RPM, DEFAULT_TPM, Limits
 from .roster import Roster
 
-STATE_DIR_VAR = "CHAT_TUTORIAL_STATE_DIR"  # the same variable helpers.local_server reads
 DEFAULT_PORT = 8080
 DEFAULT_ENGINES = 2  # own engines on 2 cores: one per core
 
 
 def state_dir() -> Path:
     """Where the keys file and the running server's record live (`.cache/classroom/`, ignored by git)."""
-    base = os.environ.get(STATE_DIR_VAR)
-    path = Path(base) / "classroom" if base else repo_root() / ".cache" / "classroom"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return offline_state.state_dir(offline_state.CLASSROOM)
 
 
 def keys_file() -> Path:
@@ -71,8 +67,8 @@ def build_inner_app(
     Either way requests get an engine in arrival order (offline/upstream.py: EnginePool).
     The front sends `inner_key` as the key of every request it lets through.
     """
-    from ..offline import upstream
     from ..offline.app import create_engines_app, create_front_app
+    from ..offline.engines import start_engines, stop_engines
 
     if engine_urls:
         app = create_front_app(
@@ -85,9 +81,9 @@ def build_inner_app(
             slots_per_engine=engine_slots,
         )
         return app, lambda: None
-    own = upstream.start_engines(engines)
+    own = start_engines(engines)
     app = create_engines_app(own.urls, engine_key=own.api_key)
-    return app, lambda: upstream.stop_engines(own)
+    return app, lambda: stop_engines(own)
 
 
 def _print_keys(roster: Roster, base_url: str, model: str, path: Path, *, again: bool = False) -> None:

@@ -32,7 +32,7 @@ def practice_server(*, text_only: bool = False):
     keeps the offline model itself, for a check that needs a model that reads no images.
     """
     from .. import catalog, providers
-    from ..local_server import start
+    from ..offline.lifecycle import start
 
     server = start()
     if text_only or "openai" not in providers.emulated_providers():

@@ -19,6 +19,7 @@ from .. import catalog
 from .asgi import CLIENT_GONE, COUNTS
 from .emulation import ProviderEmulator
 from .guard import OpenAIStyleGuard
+from .model_file import model_file
 from .practice_faults import PracticeFaults
 from .tokens import TokenCounter
 
@@ -167,9 +168,7 @@ def create_front_app(
 
     engine_model = engine_model or model
     if counter is None and not native_tools:
-        from .. import local_server
-
-        counter = TokenCounter(str(local_server.model_file()))
+        counter = TokenCounter(str(model_file()))
     pool = EnginePool(engine_urls, api_key=engine_key, slots_per_engine=slots_per_engine)
     forward = ForwardingApp(pool, model=engine_model)  # the guard's @logprobs alias becomes the engine's name
     guard = OpenAIStyleGuard(

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import io
 
+from .model_file import model_file, require_offline_model
+
 
 def load_vocabulary(model_path: str):
     """The model file's tokenizer alone, without its weights: `tokenize`, `detokenize`, `n_vocab`.
@@ -27,10 +29,8 @@ def load_vocabulary(model_path: str):
 
 def offline_tokenizer():
     """The offline practice model's own tokenizer (lesson 14), installing the model first if need be."""
-    from .. import local_server
-
-    local_server.require_offline_model()  # waits for (or explains) the offline model's build
-    return load_vocabulary(str(local_server.model_file()))
+    require_offline_model()  # waits for (or explains) the offline model's build
+    return load_vocabulary(str(model_file()))
 
 
 class TokenCounter:

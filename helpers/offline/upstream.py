@@ -1,8 +1,8 @@
 """Forwarding to model engines: a pool of OpenAI-compatible servers, each with a fixed number of slots.
 
 A class server that outgrows one llama-cpp-python worker puts engines behind its front:
-K course offline servers of its own (`start_engines`), or an engine that serves many
-requests at once (vLLM, Ollama, llama.cpp's llama-server: docs/engines.md).
+K course offline servers of its own (engines.py: `start_engines`), or an engine that serves
+many requests at once (vLLM, Ollama, llama.cpp's llama-server: docs/engines.md).
 
 - `EnginePool(urls, api_key, slots_per_engine)`: which engine has a free slot. Requests
   get slots in ARRIVAL ORDER: a request that finds every slot taken joins a queue (a deque
@@ -12,8 +12,6 @@ requests at once (vLLM, Ollama, llama.cpp's llama-server: docs/engines.md).
   its request waits for a slot or while the engine answers gets its upstream request
   closed at once and its slot freed. An engine that cannot be reached gives an
   OpenAI-shaped error (a 503), never a traceback.
-- `start_engines(k)` / `stop_engines(engines)`: K course offline servers on free loopback
-  ports, the machine's cores split between them (CHAT_TUTORIAL_THREADS).
 """
 
 from __future__ import annotations
@@ -21,13 +19,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import os
 import sys
-from dataclasses import dataclass, field
 
 from .errors import ENGINE_UNAVAILABLE, error_body, send_json
 
-THREADS_VAR = "CHAT_TUTORIAL_THREADS"  # threads of one course offline server's model (default: every core)
 CONNECT_TIMEOUT_SECONDS = 5.0
 READ_TIMEOUT_SECONDS = 600.0  # a non-streamed reply may take long; the engine's own output cap bounds it
 # Not passed on: the pool's key replaces the learner's, the body's length is the engine's
@@ -251,88 +246,3 @@ async def _disconnected(receive) -> None:
         message = await receive()
         if message["type"] == "http.disconnect":
             return
-
-
-# --- Own engines: K course offline servers -------------------------------------------
-
-
-@dataclass
-class OwnEngines:
-    """K course offline servers on loopback ports, started by `start_engines`."""
-
-    ports: list[int]
-    api_key: str
-    threads: int
-    state_dir: str
-    urls: list[str] = field(default_factory=list)
-
-    def pool(self, slots_per_engine: int = 1) -> EnginePool:
-        return EnginePool(self.urls, api_key=self.api_key, slots_per_engine=slots_per_engine)
-
-
-def split_threads(engines: int, cores: int | None = None) -> int:
-    """Threads for each of `engines` model servers sharing `cores` (at least one each)."""
-    cores = cores or os.cpu_count() or 1
-    return max(1, cores // engines)
-
-
-def start_engines(
-    count: int, *, api_key: str | None = None, threads: int | None = None, state_dir: str | None = None
-) -> OwnEngines:
-    """Start `count` course offline servers on free 127.0.0.1 ports, the cores split between them.
-
-    Each is a normal `helpers.local_server` server (guard, emulation, practice failures, tool
-    grammar inside), with `threads` threads (default: the cores divided by `count`), its own
-    key (default: a new random one) and its state in `state_dir` (default: a new temporary
-    folder). Stop them with `stop_engines`.
-    """
-    import secrets
-    import socket
-    import tempfile
-
-    from .. import local_server
-
-    if count < 1:
-        raise ValueError("start at least one engine")
-    api_key = api_key or f"engine-{secrets.token_urlsafe(18)}"
-    threads = threads or split_threads(count)
-    state_dir = state_dir or tempfile.mkdtemp(prefix="chat-engines-")
-    ports = []
-    for _ in range(count):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            ports.append(probe.getsockname()[1])
-    engines = OwnEngines(ports, api_key, threads, state_dir)
-    saved = {name: os.environ.get(name) for name in (THREADS_VAR, "CHAT_TUTORIAL_STATE_DIR")}
-    os.environ[THREADS_VAR] = str(threads)  # read by each server's worker (local_server.work)
-    os.environ["CHAT_TUTORIAL_STATE_DIR"] = state_dir
-    try:
-        for port in ports:
-            server = local_server.start(port, api_key=api_key)
-            engines.urls.append(server.base_url)
-    except BaseException:
-        stop_engines(engines)
-        raise
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    return engines
-
-
-def stop_engines(engines: OwnEngines) -> None:
-    """Stop the servers `start_engines` started."""
-    from .. import local_server
-
-    saved = os.environ.get("CHAT_TUTORIAL_STATE_DIR")
-    os.environ["CHAT_TUTORIAL_STATE_DIR"] = engines.state_dir
-    try:
-        for port in engines.ports:
-            local_server.stop(port)
-    finally:
-        if saved is None:
-            os.environ.pop("CHAT_TUTORIAL_STATE_DIR", None)
-        else:
-            os.environ["CHAT_TUTORIAL_STATE_DIR"] = saved
