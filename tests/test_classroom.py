@@ -17,9 +17,9 @@ import time
 import httpx
 import nbformat
 import pytest
-from isolation import free_port
 from nbclient import NotebookClient
 
+from course_tools.isolation import free_port
 from helpers import catalog, environment
 from helpers.classroom import Roster, cli
 

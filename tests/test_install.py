@@ -29,8 +29,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from fakes import fake_key
-from isolation import free_port
 
+from course_tools.isolation import free_port
 from helpers import catalog, local_server
 from helpers.environment import repo_root
 

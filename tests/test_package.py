@@ -23,8 +23,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from isolation import free_port
 
+from course_tools.isolation import free_port
 from helpers import catalog
 from helpers.environment import repo_root
 

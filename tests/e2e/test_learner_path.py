@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 import requests
 from browser import BROWSER_TEST, CHROMIUM
-from isolation import free_port
+
+from course_tools.isolation import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

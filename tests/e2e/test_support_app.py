@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 from browser import BROWSER_TEST, CHROMIUM
-from isolation import free_port
+
+from course_tools.isolation import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "build" / "e2e" / "support_app.png"

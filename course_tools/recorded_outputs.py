@@ -3,7 +3,7 @@
 Every recorded model output is read by a person before it is committed; `make record`
 prints the ones that changed since the last commit (`review_listing`) so that the
 review is short. The screen (`flagged_words`) is a net under that review: words no
-course output should contain, from tests/screening_words.txt (stored ROT13-encoded,
+course output should contain, from course_tools/screening_words.txt (stored ROT13-encoded,
 so that opening the file shows no slurs).
 """
 
