@@ -61,13 +61,12 @@ def _no_compiler(folder: Path) -> dict[str, str]:
 
 
 def _base_env(venv: Path, tmp: Path, **extra: str) -> dict[str, str]:
-    return fresh_env(
-        venv,
-        CHAT_TUTORIAL_ENV_FILE=str(tmp / "no.env"),  # no .env: settings come from the environment only
-        CHAT_TUTORIAL_STATE_DIR=str(tmp / "state"),
-        CHAT_TUTORIAL_BUILD_DIR=str(tmp / "build"),
-        **extra,
-    )
+    own = {
+        "CHAT_TUTORIAL_ENV_FILE": str(tmp / "no.env"),  # no .env: settings come from the environment only
+        "CHAT_TUTORIAL_STATE_DIR": str(tmp / "state"),
+        "CHAT_TUTORIAL_BUILD_DIR": str(tmp / "build"),
+    }
+    return fresh_env(venv, **{**own, **extra})
 
 
 @pytest.fixture(scope="module", autouse=True)
