@@ -72,7 +72,7 @@ test: install browser  ## lint, then every test: helpers, notebooks (nbval), the
 	exit $$status
 
 record: install  ## re-run every notebook offline and save its outputs
-	$(BIN)/python scripts/record_notebooks.py
+	$(BIN)/python -m scripts.record_notebooks
 
 lint: install
 	$(BIN)/ruff check --no-cache .  # no cache: whether an import is first-party depends on files the cache does not track
@@ -85,7 +85,7 @@ clean:
 	rm -rf $(VENV) .cache build
 
 bench: install  ## measure the offline server; writes BENCHMARKS.md
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python -m benchmarks.bench
 
 bench-install:  ## time `make lab` on a fresh clone with an empty pip cache (slow: compiles llama.cpp)
 	$(PYTHON) benchmarks/fresh_install.py

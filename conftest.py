@@ -1,21 +1,15 @@
 """Session-wide settings for every pytest run in the course, `pytest notebooks/` alone included.
 
 No learner's keys or .env leak in, and every provider runs offline on the tests' own port
-with the recording seed (tests/isolation.py). They are set before any test or notebook
+with the recording seed (course_tools/isolation.py). They are set before any test or notebook
 kernel starts, and kernels that nbval starts inherit them, so recorded outputs never depend
 on who runs the tests. Fixtures for the tests live in tests/conftest.py.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
-
-from isolation import isolate_environment  # noqa: E402
-
-from helpers import local_server  # noqa: E402
+from course_tools.isolation import isolate_environment
+from helpers import local_server
 
 _server_was_running = False
 

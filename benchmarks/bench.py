@@ -15,23 +15,18 @@ import datetime
 import json
 import os
 import platform
-import socket
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import openai
 
+from benchmarks import class_load, fresh_install, load, tool_arguments
+from benchmarks.class_load import WEATHER_TOOL
+from course_tools.isolation import free_port
 from helpers import catalog, local_server
 from helpers.environment import repo_root
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import class_load  # noqa: E402
-import fresh_install  # noqa: E402
-import load  # noqa: E402
-import tool_arguments  # noqa: E402
 
 PROMPT = [{"role": "user", "content": "Write a short paragraph about the history of the bicycle."}]
 MAX_TOKENS = 128
@@ -39,12 +34,6 @@ REPEATS = 5
 DECODING_ROUNDS = 7
 # The same sampling on both paths (1.1 is llama-cpp-python's server default).
 SAMPLING = {"temperature": 0, "seed": 1, "repeat_penalty": 1.1}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def client_for(server) -> openai.OpenAI:
@@ -149,14 +138,6 @@ def server_tokens_per_second(server) -> float:
     return reply.usage.completion_tokens / (time.perf_counter() - started)
 
 
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
 TOOL_TRIES = 10
 
 

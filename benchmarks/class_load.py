@@ -19,8 +19,8 @@ K=2 own engines (course offline servers with 1 thread each). Reported: p50/p95 t
 first token (streamed: the first content chunk; not streamed: the whole reply) and latency.
 Loopback only; every request has a timeout; the run stops by itself.
 
-    python benchmarks/class_load.py            # 150 s steady per configuration, ~8 min in all
-    python benchmarks/class_load.py --quick    # a dry run: 20 s steady, 10 learners in the burst
+    python -m benchmarks.class_load            # 150 s steady per configuration, ~8 min in all
+    python -m benchmarks.class_load --quick    # a dry run: 20 s steady, 10 learners in the burst
 
 The figures go to benchmarks/class_load.json and BENCHMARKS.md (`make bench` runs it too).
 """
@@ -32,7 +32,6 @@ import datetime
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from course_tools.isolation import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "class_load.json"
@@ -204,12 +205,6 @@ def summarize(steady: list[Sample], burst: list[Sample], runaways: list[float], 
     }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _wait_for(url: str, timeout: float = 60) -> None:
     import httpx
 
@@ -258,7 +253,9 @@ def measure(steady_seconds: float = STEADY_SECONDS, burst: int = LEARNERS) -> di
     engines = start_engines(ENGINES, threads=max(1, (os.cpu_count() or 1) // ENGINES))
     front_port = free_port()
     front = subprocess.Popen(
-        [sys.executable, __file__, "--serve-front", str(front_port), engines.api_key, *engines.urls],
+        [sys.executable, "-m", "benchmarks.class_load", "--serve-front", str(front_port), engines.api_key]
+        + engines.urls,
+        cwd=ROOT,
         env=dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))),
     )
     try:
@@ -369,5 +366,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()

@@ -13,7 +13,7 @@ can be traced to its request:
   and the stream must end with a finish_reason;
 - every reply id is different.
 
-Run it by hand with `python benchmarks/load.py` (it starts a server on a free port
+Run it by hand with `python -m benchmarks.load` (it starts a server on a free port
 and stops it after); tests/test_load.py and benchmarks/bench.py call `run_load`.
 It stops by itself: a fixed number of requests, each with a timeout.
 """
@@ -211,15 +211,13 @@ def run_load(
 
 def main() -> None:
     import os
-    import socket
     import tempfile
 
+    from course_tools.isolation import free_port
     from helpers import local_server
 
     os.environ["CHAT_TUTORIAL_STATE_DIR"] = tempfile.mkdtemp(prefix="chat-load-")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = local_server.start(port)
     try:
         result = run_load(server.base_url, server.api_key, server.model)

@@ -1,13 +1,15 @@
 """Run every lesson top to bottom and save its outputs (`make record`).
 
 Runs in the same settings as the tests (no keys, no .env, every provider on the
-offline model, a fixed sampling seed: see tests/isolation.py), so the recorded outputs
+offline model, a fixed sampling seed: see course_tools/isolation.py), so the recorded outputs
 are what nbval compares against and re-recording gives the same model text. Cells
 tagged `raises-exception` may fail; any other error stops.
 
 Afterwards it prints every model-text output that changed since the last commit, with
 any screened word marked: read each one before you commit.
-`python scripts/record_notebooks.py --changed` prints that list without recording.
+`python -m scripts.record_notebooks --changed` prints that list without recording.
+Run it from the course folder as a module (`python -m scripts.record_notebooks [NN_name.ipynb ...]`),
+or with the course folder on PYTHONPATH, so that `course_tools` imports.
 """
 
 from __future__ import annotations
@@ -18,12 +20,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT))
+from course_tools.isolation import isolate_environment
+from course_tools.recorded_outputs import review_listing, screen_notebook
 
-from isolation import isolate_environment  # noqa: E402
-from recorded_outputs import review_listing, screen_notebook  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _merge_streams(outputs: list) -> list:

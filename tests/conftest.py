@@ -6,8 +6,8 @@ to `pytest notebooks/` alone too.
 from __future__ import annotations
 
 import pytest
-from isolation import free_port
 
+from course_tools.isolation import free_port
 from helpers import local_server
 
 

@@ -19,8 +19,8 @@ import httpx
 import openai
 import pytest
 import uvicorn
-from isolation import free_port
 
+from course_tools.isolation import free_port
 from helpers import catalog, local_server
 from helpers.classroom import ClassFront, Limits, RateLimiter, Roster, cli
 from helpers.classroom.limits import DEFAULT_RPM, duration, reservation

@@ -17,9 +17,10 @@ import time
 import httpx
 import nbformat
 import pytest
-from isolation import free_port
 from nbclient import NotebookClient
 
+from course_tools.isolation import free_port
+from course_tools.recorded_outputs import cell_text, unexpected_errors
 from helpers import catalog, environment
 from helpers.classroom import Roster, cli
 
@@ -94,16 +95,6 @@ def learner_env(class_server, online, env_file, request):
     return class_server
 
 
-def _outputs_text(cell) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        parts.append(output.get("text", ""))
-        parts.append(str(output.get("data", {}).get("text/plain", "")))
-        if output.get("output_type") == "error":
-            parts.append(f"{output['ename']}: {output['evalue']}")
-    return "".join(parts)
-
-
 @pytest.mark.parametrize("name", LESSONS)
 def test_a_lesson_runs_against_the_class_server_with_a_learners_key(learner_env, name):
     learner = LESSONS[name]
@@ -113,19 +104,13 @@ def test_a_lesson_runs_against_the_class_server_with_a_learners_key(learner_env,
     client = NotebookClient(notebook, timeout=300, allow_errors=True, resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()
 
-    errors = [
-        f"cell {number}: {_outputs_text(cell)[-300:]}"
-        for number, cell in enumerate(notebook.cells)
-        if cell.cell_type == "code"
-        and "raises-exception" not in cell.metadata.get("tags", [])
-        and any(output.get("output_type") == "error" for output in cell.get("outputs", []))
-    ]
+    errors = unexpected_errors(notebook, characters=300)
     assert not errors, errors
 
     provider_cell = next(c for c in notebook.cells if c.cell_type == "code" and "provider_settings(" in c.source)
-    first_lines = _outputs_text(provider_cell)
+    first_lines = cell_text(provider_cell)
     assert "offline practice model" not in first_lines, first_lines
-    everything = "".join(_outputs_text(c) for c in notebook.cells if c.cell_type == "code")
+    everything = "".join(cell_text(c) for c in notebook.cells if c.cell_type == "code")
     assert "Using the offline practice model" not in everything
     if "Base URL:" in first_lines:
         assert f"Base URL: {learner_env.base_url}" in first_lines

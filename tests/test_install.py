@@ -29,8 +29,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from fakes import fake_key
-from isolation import free_port
 
+from course_tools.fresh_env import fresh_env, lesson_run_code
+from course_tools.isolation import free_port
+from course_tools.recorded_outputs import cell_text, unexpected_errors
 from helpers import catalog, local_server
 from helpers.environment import repo_root
 
@@ -45,8 +47,6 @@ LESSON = ROOT / "notebooks" / "03_openai_sdk.ipynb"
 CLASS_KEY = "provider-key-42"
 PAUSE_SECONDS = 30.0  # the background build is held this long, while the lesson starts and waits
 COMPILERS = ["cc", "gcc", "c++", "g++", "clang", "clang++", "cl"]
-# What a learner's shell may hold that would change what the fresh environment does.
-DROPPED = ("CHAT_TUTORIAL_", "OPENAI_", "GOOGLE_API_KEY", "GEMINI_", "OLLAMA_", "PIP_NO_CACHE", "VIRTUAL_ENV")
 
 
 def _no_compiler(folder: Path) -> dict[str, str]:
@@ -61,19 +61,12 @@ def _no_compiler(folder: Path) -> dict[str, str]:
 
 
 def _base_env(venv: Path, tmp: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED)}
-    env.pop("CMAKE_ARGS", None)
-    env.update(
-        PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}",
-        CHAT_TUTORIAL_ENV_FILE=str(tmp / "no.env"),  # no .env: settings come from the environment only
-        CHAT_TUTORIAL_STATE_DIR=str(tmp / "state"),
-        CHAT_TUTORIAL_BUILD_DIR=str(tmp / "build"),
-        CHAT_TUTORIAL_LOCAL_PORT=str(free_port()),
-        OLLAMA_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",  # no Ollama, whatever runs on this machine
-        CHAT_TUTORIAL_DOCTOR_NETWORK="0",
-    )
-    env.update(extra)
-    return env
+    own = {
+        "CHAT_TUTORIAL_ENV_FILE": str(tmp / "no.env"),  # no .env: settings come from the environment only
+        "CHAT_TUTORIAL_STATE_DIR": str(tmp / "state"),
+        "CHAT_TUTORIAL_BUILD_DIR": str(tmp / "build"),
+    }
+    return fresh_env(venv, **{**own, **extra})
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -212,45 +205,10 @@ def test_without_the_offline_model_a_running_ollama_stands_in(fresh, httpserver)
 
 def _run_lesson(fresh, env: dict, out: Path) -> nbformat.NotebookNode:
     """Execute lesson 3 with the fresh environment's Python and kernel; return the executed notebook."""
-    result = _python(
-        fresh,
-        f"""
-        import sys
-        import nbformat
-        from nbclient import NotebookClient
-
-        assert sys.prefix == {str(fresh["venv"])!r}
-        notebook = nbformat.read({str(LESSON)!r}, as_version=4)
-        client = NotebookClient(notebook, timeout=600, allow_errors=True,
-                                resources={{"metadata": {{"path": {str(LESSON.parent)!r}}}}})
-        client.execute()
-        nbformat.write(notebook, {str(out)!r})
-        """,
-        env,
-        timeout=1200,
-    )
+    result = _python(fresh, lesson_run_code(LESSON, out), env, timeout=1200)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert f"python: {fresh['venv']}" in result.stdout.splitlines(), result.stdout  # the fresh environment's
     return nbformat.read(out, as_version=4)
-
-
-def _text(cell) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        parts.append(output.get("text", ""))
-        parts.append(str(output.get("data", {}).get("text/plain", "")))
-        if output.get("output_type") == "error":
-            parts.append(f"{output['ename']}: {output['evalue']}")
-    return "".join(parts)
-
-
-def _errors(notebook) -> list[str]:
-    return [
-        f"cell {number}: {_text(cell)[-400:]}"
-        for number, cell in enumerate(notebook.cells)
-        if cell.cell_type == "code"
-        and any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-        and "raises-exception" not in cell.metadata.get("tags", [])
-    ]
 
 
 def test_lesson_3_runs_against_a_provider_given_only_by_settings(fresh, tmp_path, monkeypatch):
@@ -269,8 +227,8 @@ def test_lesson_3_runs_against_a_provider_given_only_by_settings(fresh, tmp_path
         notebook = _run_lesson(fresh, env, tmp_path / "lesson3.ipynb")
     finally:
         local_server.stop(port)
-    assert not _errors(notebook), "\n".join(_errors(notebook))
-    everything = "\n".join(_text(cell) for cell in notebook.cells if cell.cell_type == "code")
+    assert not unexpected_errors(notebook), "\n".join(unexpected_errors(notebook))
+    everything = "\n".join(cell_text(cell) for cell in notebook.cells if cell.cell_type == "code")
     assert "Using the offline practice model" not in everything  # the provider answered, not a stand-in
     assert re.search(r"^object:\s+chat\.completion$", everything, flags=re.M), everything
     assert re.search(rf"^model:\s+{re.escape(catalog.OFFLINE_MODEL)}$", everything, flags=re.M), everything
@@ -322,11 +280,11 @@ def test_a_lesson_run_during_the_background_build_waits_with_progress_then_succe
         subprocess.run(
             [fresh["python"], "-m", "helpers.local_server", "stop"], cwd=ROOT, env=env, capture_output=True, timeout=60
         )
-    assert not _errors(notebook), "\n".join(_errors(notebook))
-    waited = next(c for c in notebook.cells if c.cell_type == "code" and "The offline model is ready" in _text(c))
-    first = _text(waited)
+    assert not unexpected_errors(notebook), "\n".join(unexpected_errors(notebook))
+    waited = next(c for c in notebook.cells if c.cell_type == "code" and "The offline model is ready" in cell_text(c))
+    first = cell_text(waited)
     # One line of progress, updated in place: one display output, ending with the model ready and loaded.
-    progress = [output for output in waited.outputs if "The offline model is" in _text({"outputs": [output]})]
+    progress = [output for output in waited.outputs if "The offline model is" in cell_text({"outputs": [output]})]
     assert [output.output_type for output in progress] == ["display_data"], progress
     assert "The offline model is ready (built in" in first
     assert f"instead of OpenAI: {catalog.OFFLINE_SWITCH_VAR}=1 is set." in first

@@ -3,14 +3,10 @@
 Correctness only; the speed figures go to BENCHMARKS.md (make bench).
 """
 
-import sys
-
 import pytest
 
-from helpers import environment, local_server
-
-sys.path.insert(0, str(environment.repo_root() / "benchmarks"))
-import load  # noqa: E402
+from benchmarks import load
+from helpers import local_server
 
 pytestmark = pytest.mark.server
 

@@ -17,14 +17,13 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
-from isolation import free_port
 
+from course_tools.fresh_env import DROPPED, fresh_env, lesson_run_code, run
+from course_tools.recorded_outputs import cell_text, unexpected_errors
 from helpers import catalog
 from helpers.environment import repo_root
 
@@ -38,16 +37,6 @@ ROOT = repo_root()
 NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", ".cache", "build", "dist", "*.egg-info", "__pycache__", ".ipynb_checkpoints", ".env", ".env.*"
 )
-# What a learner's shell may hold that would change what the fresh environment does.
-DROPPED = ("CHAT_TUTORIAL_", "OPENAI_", "GOOGLE_API_KEY", "GEMINI_", "OLLAMA_", "PIP_NO_CACHE", "VIRTUAL_ENV", "PYTHON")
-
-
-def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
-    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -60,42 +49,17 @@ def installed(tmp_path_factory):
     # Away from the checkout (whose editable install's .egg-info pip would take for this package installed).
     env = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED)}
     wheel_dir = str(tmp / "dist")
-    _run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", wheel_dir, str(source)], tmp, env
-    )
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", wheel_dir, str(source)], tmp, env)
     (wheel,) = (tmp / "dist").glob("chat_completions_course-*.whl")
     venv = tmp / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], tmp, env, timeout=300)
+    run([sys.executable, "-m", "venv", str(venv)], tmp, env, timeout=300)
     python = str(venv / "bin" / "python")
     install = [python, "-m", "pip", "install", "--quiet", f"{wheel}[offline]", "nbclient", "ipykernel"]
-    _run(install, tmp, env, timeout=1800)
+    run(install, tmp, env, timeout=1800)
     yield {"tmp": tmp, "venv": venv, "python": python, "wheel": wheel}
     seconds = time.monotonic() - started
     (ROOT / ".cache").mkdir(exist_ok=True)
     (ROOT / ".cache" / "package-test-seconds").write_text(f"{seconds:.0f}\n")
-
-
-def _env(venv: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED)}
-    env.pop("CMAKE_ARGS", None)
-    env.update(
-        PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}",
-        CHAT_TUTORIAL_LOCAL_PORT=str(free_port()),  # not the port a checkout's server may hold
-        OLLAMA_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",  # no Ollama, whatever runs on this machine
-        CHAT_TUTORIAL_DOCTOR_NETWORK="0",
-    )
-    env.update(extra)
-    return env
-
-
-def _errors(notebook) -> list[str]:
-    return [
-        f"cell {number}: {''.join(str(o.get('evalue', '')) for o in cell.outputs)[-400:]}"
-        for number, cell in enumerate(notebook.cells)
-        if cell.cell_type == "code"
-        and any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-        and "raises-exception" not in cell.metadata.get("tags", [])
-    ]
 
 
 def test_the_wheel_holds_the_course_and_not_the_checkouts_leftovers(installed):
@@ -116,7 +80,8 @@ def test_the_wheel_holds_the_course_and_not_the_checkouts_leftovers(installed):
     assert not [
         name
         for name in names
-        if name.startswith(("tests/", "benchmarks/")) or "/.env" in name.replace(".env.example", "")
+        if name.startswith(("tests/", "benchmarks/", "course_tools/", "scripts/"))
+        or "/.env" in name.replace(".env.example", "")
     ]
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(installed["wheel"]).read(metadata).decode()
@@ -127,28 +92,17 @@ def test_the_wheel_holds_the_course_and_not_the_checkouts_leftovers(installed):
 def test_the_command_copies_the_lessons_and_lesson_3_runs_offline_there(installed):
     venv, tmp = installed["venv"], installed["tmp"]
     folder = tmp / "my-course"
-    env = _env(venv)
-    copied = _run([str(venv / "bin" / "chat-completions-course"), str(folder), "--no-lab"], tmp, env)
+    env = fresh_env(venv)
+    copied = run([str(venv / "bin" / "chat-completions-course"), str(folder), "--no-lab"], tmp, env)
     assert re.search(r"^Copied \d+ files into .*my-course \(17 lessons\)\.$", copied.stdout, flags=re.M), copied.stdout
     lesson = folder / "notebooks" / "03_openai_sdk.ipynb"
     lesson.write_text(lesson.read_text())  # the same: not "kept"
-    again = _run([str(venv / "bin" / "chat-completions-course"), str(folder), "--no-lab"], tmp, env)
+    again = run([str(venv / "bin" / "chat-completions-course"), str(folder), "--no-lab"], tmp, env)
     assert "Copied 0 files" in again.stdout and "Kept" not in again.stdout
 
     out = tmp / "lesson3.ipynb"
-    run = textwrap.dedent(
-        f"""
-        import nbformat
-        from nbclient import NotebookClient
-
-        notebook = nbformat.read({str(lesson)!r}, as_version=4)
-        NotebookClient(notebook, timeout=600, allow_errors=True,
-                       resources={{"metadata": {{"path": {str(lesson.parent)!r}}}}}).execute()
-        nbformat.write(notebook, {str(out)!r})
-        """
-    )
     try:
-        _run([installed["python"], "-c", run], lesson.parent, env, timeout=1200)
+        run([installed["python"], "-c", lesson_run_code(lesson, out)], lesson.parent, env, timeout=1200)
     finally:
         subprocess.run(
             [installed["python"], "-m", "helpers.local_server", "stop"],
@@ -158,13 +112,8 @@ def test_the_command_copies_the_lessons_and_lesson_3_runs_offline_there(installe
             timeout=60,
         )
     notebook = nbformat.read(out, as_version=4)
-    assert not _errors(notebook), "\n".join(_errors(notebook))
-    everything = "\n".join(
-        output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-    )
+    assert not unexpected_errors(notebook), "\n".join(unexpected_errors(notebook))
+    everything = "\n".join(cell_text(cell) for cell in notebook.cells if cell.cell_type == "code")
     assert "Using the offline practice model" in everything
     assert re.search(rf"^model:\s+{re.escape(catalog.OFFLINE_MODEL)}$", everything, flags=re.M), everything
     # The offline server's state lives in the learner's folder, not in the installed package.

@@ -6,8 +6,8 @@ import socket
 import openai
 import pytest
 from fakes import CHAT_REPLY, fake_key
-from isolation import free_port
 
+from course_tools.isolation import free_port
 from helpers import catalog, make_client, provider_settings, providers
 from helpers.providers import DEFAULT_TIMEOUT, ProviderSettings, remember_reachability
 

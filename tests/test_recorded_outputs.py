@@ -5,8 +5,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from isolation import DEFAULT_SEED_VAR, RECORDING_SEED, isolate_environment
-from recorded_outputs import changed_model_outputs, flagged_words, review_listing, screen_notebook, screened_words
+
+from course_tools.isolation import DEFAULT_SEED_VAR, RECORDING_SEED, isolate_environment
+from course_tools.recorded_outputs import (
+    changed_model_outputs,
+    flagged_words,
+    review_listing,
+    screen_notebook,
+    screened_words,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

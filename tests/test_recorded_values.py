@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from recorded_outputs import cell_outputs
+
+from course_tools.recorded_outputs import cell_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

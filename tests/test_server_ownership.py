@@ -13,8 +13,8 @@ import sys
 
 import pytest
 import requests
-from isolation import default_test_port
 
+from course_tools.isolation import default_test_port
 from helpers import catalog
 from helpers.environment import repo_root
 from helpers.offline import lifecycle, processes

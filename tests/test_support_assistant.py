@@ -13,9 +13,9 @@ import logging
 import sqlite3
 
 import pytest
-from isolation import free_port
 from scripted_provider import ScriptedProvider, text_reply, tool_call_reply
 
+from course_tools.isolation import free_port
 from support_assistant import db
 from support_assistant.assistant import (
     DECLINE,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import gradio as gr
 import pytest
-from isolation import free_port
 
+from course_tools.isolation import free_port
 from support_assistant import app, db
 from support_assistant.tools import CustomerSession
 

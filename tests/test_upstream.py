@@ -22,8 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import uvicorn
-from isolation import free_port
 
+from course_tools.isolation import free_port
 from helpers import catalog
 from helpers.offline import lifecycle
 from helpers.offline.app import create_engines_app, create_front_app

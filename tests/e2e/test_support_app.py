@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
-from browser import BROWSER_TEST, CHROMIUM
-from isolation import free_port
+from browser import BROWSER_TEST, CHROMIUM, wait_until_serving
+
+from course_tools.isolation import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "build" / "e2e" / "support_app.png"
@@ -38,16 +38,7 @@ def app(tmp_path_factory):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if requests.get(url, timeout=2).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.5)
-    else:
-        server.terminate()
-        pytest.fail(f"the app did not start; see {work / 'app.log'}: {(work / 'app.log').read_text()[-500:]}")
+    wait_until_serving(server, url, work / "app.log", "the app")
     yield url, database
     server.terminate()
     server.wait(20)

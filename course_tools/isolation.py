@@ -1,6 +1,6 @@
 """The environment tests and recordings run in: no learner's keys or .env, every provider offline.
 
-Used by tests/conftest.py and by scripts/record_notebooks.py, so recorded outputs and
+Used by the course folder's conftest.py and by scripts/record_notebooks.py, so recorded outputs and
 the outputs nbval compares them with come from the same settings.
 """
 

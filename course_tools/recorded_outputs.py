@@ -1,9 +1,9 @@
-"""Recorded notebook outputs: screen them, and list the model text that changed.
+"""Notebook outputs: read them, screen the recorded ones, and list the model text that changed.
 
 Every recorded model output is read by a person before it is committed; `make record`
 prints the ones that changed since the last commit (`review_listing`) so that the
 review is short. The screen (`flagged_words`) is a net under that review: words no
-course output should contain, from tests/screening_words.txt (stored ROT13-encoded,
+course output should contain, from course_tools/screening_words.txt (stored ROT13-encoded,
 so that opening the file shows no slurs).
 """
 
@@ -47,11 +47,27 @@ def output_text(output: dict) -> str:
     return "".join(data.get("text/plain", "")) + "".join(data.get("text/markdown", ""))
 
 
+def cell_text(cell: dict) -> str:
+    """The text a reader sees for all of one code cell's outputs."""
+    return "".join(output_text(output) for output in cell.get("outputs", []))
+
+
 def cell_outputs(notebook: dict) -> Iterator[tuple[int, dict, str]]:
     """(index among all cells, cell, its output text) for every code cell that has output."""
     for index, cell in enumerate(notebook.get("cells", [])):
         if cell.get("cell_type") == "code" and cell.get("outputs"):
-            yield index, cell, "".join(output_text(output) for output in cell["outputs"])
+            yield index, cell, cell_text(cell)
+
+
+def unexpected_errors(notebook: dict, characters: int = 400) -> list[str]:
+    """One line per code cell of an executed notebook that shows an error without the raises-exception tag."""
+    return [
+        f"cell {index}: {cell_text(cell)[-characters:]}"
+        for index, cell in enumerate(notebook.get("cells", []))
+        if cell.get("cell_type") == "code"
+        and any(output.get("output_type") == "error" for output in cell.get("outputs", []))
+        and "raises-exception" not in cell.get("metadata", {}).get("tags", [])
+    ]
 
 
 def is_model_text(cell: dict) -> bool:
