@@ -508,7 +508,8 @@ def test_a_client_that_goes_away_stops_its_reply_and_frees_the_model(server, str
 
 
 def test_a_request_that_sets_no_limit_gets_the_servers_cap(client):
-    reply = client.chat.completions.create(**RUNAWAY, seed=1)
+    # 512 tokens: about 5 s on an idle machine, over 120 s on a busy one; a client limit, not a timing
+    reply = client.with_options(timeout=900).chat.completions.create(**RUNAWAY, seed=1)
     assert reply.choices[0].finish_reason == "length"
     assert reply.usage.completion_tokens == catalog.OFFLINE_DEFAULT_MAX_TOKENS
 
