@@ -2,8 +2,11 @@
 
 import json
 
+import pytest
+
 import support_assistant
 from exercises.cases import exercise_tests, solution
+from helpers.exercises import evaluate
 
 
 def cancel_without_asking(session, order_id):
@@ -164,5 +167,11 @@ CASES = {
 }
 
 test_every_exercise_has_a_case, test_the_worked_solution_passes, test_a_wrong_answer_fails_with_a_hint = exercise_tests(
-    CASES, __name__
+    CASES, __name__, GIVEN
 )
+
+
+@pytest.mark.parametrize("exercise_id", ["16.1", "16.2", "16.3"])
+def test_a_check_without_the_app_says_to_pass_it(exercise_id):
+    passed, report = evaluate(exercise_id, solution("16").safe_run)
+    assert not passed and "app=support_assistant" in report
