@@ -428,6 +428,8 @@ class ModelRule:
     # Function tools in Chat Completions: "always", or "effort-none" (only with reasoning_effort="none").
     tools: str
     source: Source
+    # The parameter that caps the reply: OpenAI's max_completion_tokens, or Ollama's max_tokens.
+    max_tokens_parameter: str = "max_completion_tokens"
 
 
 _OPENAI_GPT6 = Source(
@@ -481,8 +483,8 @@ MODEL_RULES: tuple[ModelRule, ...] = (
     ModelRule("gemini-2.5", ("none", "low", "medium", "high"), None, "always", "always", _GEMINI_OPENAI),
     # Models on your own machine: sampling always. Ollama maps reasoning_effort to thinking
     # models only, so the course sends it to none of them.
-    ModelRule("llama", (), None, "always", "always", _OLLAMA_DOCS),
-    ModelRule("deepseek-r1", (), None, "always", "always", _OLLAMA_DOCS),
+    ModelRule("llama", (), None, "always", "always", _OLLAMA_DOCS, OLLAMA_MAX_TOKENS_PARAMETER),
+    ModelRule("deepseek-r1", (), None, "always", "always", _OLLAMA_DOCS, OLLAMA_MAX_TOKENS_PARAMETER),
     # The offline server accepts every reasoning_effort, as OpenAI's API reference does,
     # and has no reasoning to change.
     ModelRule(OFFLINE_MODEL, REASONING_EFFORTS, None, "always", "always", _OFFLINE),

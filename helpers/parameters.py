@@ -47,10 +47,18 @@ def accepts_sampling(model: str, reasoning_effort: str | None = None) -> bool:
     return False  # "never" (a 400) or "ignored" (no effect)
 
 
-def request_options(model: str, *, reasoning_effort: str | None = None, **wanted) -> Options:
-    """The parameters out of `wanted` (and `reasoning_effort`) that `model` accepts."""
+def request_options(
+    model: str, *, reasoning_effort: str | None = None, reply_tokens: int | None = None, **wanted
+) -> Options:
+    """The parameters out of `wanted` (and `reasoning_effort`) that `model` accepts.
+
+    `reply_tokens` caps the reply under the name the model reads: max_completion_tokens, or
+    max_tokens for Ollama's models (`max_tokens_parameter`).
+    """
     rule = model_rule(model)
     send, left_out = {}, {}
+    if reply_tokens is not None:
+        send[max_tokens_parameter(model)] = reply_tokens
     if reasoning_effort is not None:
         if rule is None:
             left_out["reasoning_effort"] = f"{model} is not in catalog.MODEL_RULES, so it is not sent"
@@ -68,6 +76,12 @@ def request_options(model: str, *, reasoning_effort: str | None = None, **wanted
         else:
             left_out[name] = _why_not(model, rule)
     return Options(send, left_out, rule)
+
+
+def max_tokens_parameter(model: str) -> str:
+    """The parameter that caps `model`'s reply: the catalogue's word, max_completion_tokens where it has none."""
+    rule = model_rule(model)
+    return rule.max_tokens_parameter if rule is not None else "max_completion_tokens"
 
 
 def _why_not(model: str, rule: catalog.ModelRule | None) -> str:

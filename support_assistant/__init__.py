@@ -6,3 +6,7 @@ schemas; assistant.py runs the conversation (system prompt, trimmed history, the
 loop, streaming, tokens and cost); app.py puts it in a Gradio chat page (`make app`).
 Lesson 16 builds each piece step by step before importing them from here.
 """
+
+from . import db, tools  # the shop and its tools, as lesson 16's checkers use them (`app=support_assistant`)
+
+__all__ = ["db", "tools"]

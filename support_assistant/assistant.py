@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import openai
 
 from helpers import catalog
-from helpers.parameters import tool_options
+from helpers.parameters import request_options, tool_options
 
 from .tools import TOOLS, CustomerSession, run_tool_call
 
@@ -175,8 +175,7 @@ class SupportAssistant:
 
     def _options(self) -> dict:
         """What this model needs beside messages and tools (lessons 5, 8 and 9)."""
-        limit = catalog.OLLAMA_MAX_TOKENS_PARAMETER if self.model.startswith(("llama", "deepseek")) else None
-        options = {limit or "max_completion_tokens": REPLY_TOKENS, **tool_options(self.model)}
+        options = {**request_options(self.model, reply_tokens=REPLY_TOKENS).send, **tool_options(self.model)}
         if self.offline:
             options["parallel_tool_calls"] = False  # one call at a time: the tiny model's second call is noise
         return options

@@ -16,9 +16,9 @@ from pathlib import Path
 import nbformat
 import openai
 import pytest
+from exercises.cases import all_cases
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-from test_exercises import CASES
 
 from helpers import catalog, providers
 from helpers.exercises import evaluate
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.server
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CASES = all_cases()  # every lesson's, from tests/exercises/
 
 
 @pytest.fixture
@@ -54,8 +55,8 @@ def test_every_lesson_runs_clean_under_emulation(path, emulated):
 
 @pytest.mark.parametrize("exercise_id", sorted(CASES))
 def test_every_worked_solution_passes_under_openai_rules(exercise_id, emulated):
-    right, _ = CASES[exercise_id]
-    passed, report = evaluate(exercise_id.split()[0], right())
+    right, _, given = CASES[exercise_id]
+    passed, report = evaluate(exercise_id.split()[0], right(), **given)
     assert passed, report
 
 

@@ -111,3 +111,14 @@ def test_tool_options_add_reasoning_effort_none_only_where_tools_need_it():
     assert tool_options("gpt-6-luna") == {"reasoning_effort": "none"}
     assert tool_options(catalog.GEMINI.model) == {} and tool_options(catalog.OFFLINE_MODEL) == {}
     assert tool_options("some-unknown-model") == {}
+
+
+@pytest.mark.parametrize(
+    ("model", "name"),
+    [("gpt-6-luna", "max_completion_tokens"), ("gemini-3.5-flash-lite", "max_completion_tokens"),
+     ("llama3.2", "max_tokens"), ("deepseek-r1:1.5b", "max_tokens"), ("mystery-model", "max_completion_tokens")],
+)  # fmt: skip
+def test_the_reply_cap_goes_under_the_name_the_model_reads(model, name):
+    """Ollama's /v1 reads max_tokens (catalog.OLLAMA_MAX_TOKENS_PARAMETER); OpenAI's reasoning models refuse it."""
+    assert request_options(model, reply_tokens=300).send == {name: 300}
+    assert request_options(model).send == {}  # no cap asked for, none sent

@@ -19,6 +19,7 @@ from course_tools.isolation import free_port
 from support_assistant import db
 from support_assistant.assistant import (
     DECLINE,
+    REPLY_TOKENS,
     TROUBLE,
     SupportAssistant,
     Tally,
@@ -214,6 +215,20 @@ def test_the_history_is_the_callers_and_is_not_changed(scripted, greta):
     kept = [dict(m) for m in history]
     list(SupportAssistant(provider.client(), "gpt-6-luna", greta).respond("Thanks", history))
     assert history == kept and provider.requests[0]["messages"][1:] == [*history, {"role": "user", "content": "Thanks"}]
+
+
+@pytest.mark.parametrize(
+    ("model", "cap", "effort"),
+    [("gpt-6-luna", "max_completion_tokens", "none"), ("llama3.2", "max_tokens", None),
+     ("gemini-3.5-flash-lite", "max_completion_tokens", None)],
+)  # fmt: skip
+def test_the_reply_cap_and_effort_are_what_the_catalogue_says_the_model_reads(scripted, greta, model, cap, effort):
+    provider = scripted(text_reply("Hello!"))
+    list(SupportAssistant(provider.client(), model, greta).respond("Hi"))
+    sent = provider.requests[0]
+    [other] = {"max_tokens", "max_completion_tokens"} - {cap}
+    assert sent[cap] == REPLY_TOKENS and other not in sent
+    assert sent.get("reasoning_effort") == effort
 
 
 def test_a_provider_error_gives_the_customer_a_kind_line_and_the_log_the_details(greta, caplog):

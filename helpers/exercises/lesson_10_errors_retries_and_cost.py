@@ -83,7 +83,7 @@ def _check_conversation_cost(answer) -> str | None:
         Usage(prompt_tokens=90, completion_tokens=25, prompt_tokens_details=None, completion_tokens_details=None),
         Usage(prompt_tokens=130, completion_tokens=60),  # no details at all
     ]
-    for model in ("gpt-6-luna", "gemini-3.5-flash-lite", "llama3.2"):
+    for model in [facts.model for facts in catalog.PROVIDERS.values()]:  # the course's default models
         price = catalog.PRICES[model]
         expected = 0.0
         for usage in usages:
@@ -104,7 +104,7 @@ def _check_conversation_cost(answer) -> str | None:
                 f"for {model} expected ${expected:.8f}, got {got!r}: prices are per million tokens; input, "
                 "cached input and output are priced separately, and reasoning tokens are already in completion_tokens."
             )
-    if answer([], "gpt-6-luna") != 0:
+    if answer([], catalog.OPENAI.model) != 0:
         return "an empty conversation costs nothing."
     return None
 

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from .. import catalog
 from .practice import completions, recording_client
 from .registry import exercise
 
 
 @exercise("15.1", "Find the cheapest model")
 def _check_cheapest(answer) -> str | None:
+    paid, local, cheaper = catalog.OPENAI.model, catalog.OLLAMA.model, catalog.GEMINI.model
     rows = [
-        {"model": "gpt-6-luna", "dollars": 0.00012},
+        {"model": paid, "dollars": 0.00012},
         {"model": "mystery-model", "dollars": None},
-        {"model": "llama3.2", "dollars": 0.0},
-        {"model": "gemini-3.5-flash-lite", "dollars": 0.00009},
+        {"model": local, "dollars": 0.0},
+        {"model": cheaper, "dollars": 0.00009},
     ]
-    if (got := answer(rows)) != "llama3.2":
-        return f"expected 'llama3.2' (a free local model is the cheapest) but got {got!r}."
-    if (got := answer([rows[1], rows[0]])) != "gpt-6-luna":
-        return f"skip rows whose price is None; expected 'gpt-6-luna' but got {got!r}."
+    if (got := answer(rows)) != local:
+        return f"expected {local!r} (a free local model is the cheapest) but got {got!r}."
+    if (got := answer([rows[1], rows[0]])) != paid:
+        return f"skip rows whose price is None; expected {paid!r} but got {got!r}."
     if (got := answer([rows[1]])) is not None:
         return f"with no known price at all, return None (got {got!r})."
     if (got := answer([])) is not None:

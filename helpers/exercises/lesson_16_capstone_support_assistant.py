@@ -1,4 +1,9 @@
-"""Checkers for lesson 16, the capstone: a change waits for a click, a dispatcher refuses, identity is the app's."""
+"""Checkers for lesson 16, the capstone: a change waits for a click, a dispatcher refuses, identity is the app's.
+
+The notebook hands each checker the app it builds, `check("16.1", answer, app=support_assistant)`:
+the checker makes a fresh copy of the shop with `app.db` and signs in with `app.tools.CustomerSession`.
+helpers/ never imports support_assistant (the app imports helpers, not the other way round).
+"""
 
 from __future__ import annotations
 
@@ -16,16 +21,16 @@ SOMEONE_ELSES, UNKNOWN = 1033, 4242  # Femi's order, still processing; an order 
 IDENTITY_WORDS = ("confirm", "customer", "email", "user", "account")
 
 
-def _shop(folder: str):
-    from support_assistant import db
-
-    return db.connect(db.create(Path(folder) / "shop.db"))
+NO_APP = "pass the app as well: check(..., app=support_assistant) (after `import support_assistant`)."
 
 
-def _session(connection):
-    from support_assistant.tools import CustomerSession
+def _shop(app, folder: str):
+    """A fresh copy of the app's shop database in `folder`, connected."""
+    return app.db.connect(app.db.create(Path(folder) / "shop.db"))
 
-    return CustomerSession(connection, GRETA)
+
+def _session(app, connection):
+    return app.tools.CustomerSession(connection, GRETA)
 
 
 def _statuses(connection) -> dict:
@@ -87,9 +92,11 @@ def _refused(function, session, order_id: int, what: str) -> str | None:
 
 
 @exercise("16.1", "Cancelling waits for the person's click", sends_requests=True)
-def _check_cancel_order(answer) -> str | None:
+def _check_cancel_order(answer, app=None) -> str | None:
     import openai
 
+    if app is None:
+        return NO_APP
     if not (isinstance(answer, tuple) and len(answer) == 2):
         return "pass a pair: (CANCEL_ORDER_TOOL, cancel_order)."
     tool, cancel_order = answer
@@ -101,8 +108,8 @@ def _check_cancel_order(answer) -> str | None:
     except openai.BadRequestError as error:
         return f"the offline server refused your tool's schema: {error.message}"
     with tempfile.TemporaryDirectory() as folder:
-        shop = _shop(folder)
-        session, before = _session(shop), _statuses(shop)
+        shop = _shop(app, folder)
+        session, before = _session(app, shop), _statuses(shop)
         arguments = json.loads(call.function.arguments)
         result = cancel_order(session, **arguments)
         if _statuses(shop) != before:
@@ -134,8 +141,8 @@ def _check_cancel_order(answer) -> str | None:
             return f"after the click on Confirm, only order {PROCESSING} should be cancelled (changed: {changed})."
         shop.close()
     with tempfile.TemporaryDirectory() as folder:  # it ships between the proposal and the click
-        shop = _shop(folder)
-        session = _session(shop)
+        shop = _shop(app, folder)
+        session = _session(app, shop)
         cancel_order(session, PROCESSING)
         with shop:
             shop.execute("UPDATE orders SET status = 'shipped' WHERE id = ?", (PROCESSING,))
@@ -151,20 +158,20 @@ def _check_cancel_order(answer) -> str | None:
 
 
 @exercise("16.3", "Identity comes from the app, not the model", sends_requests=True)
-def _check_my_order(answer) -> str | None:
-    from support_assistant.db import REVIEWS
-
+def _check_my_order(answer, app=None) -> str | None:
+    if app is None:
+        return NO_APP
     if not (isinstance(answer, tuple) and len(answer) == 2):
         return "pass a pair: (MY_ORDER_TOOL, my_order)."
     tool, my_order = answer
     problem = _tool_problem(tool, "my_order")
     if problem:
         return problem
-    injected = REVIEWS[-1][3]  # the review that tells the assistant the customer is a manager
+    injected = app.db.REVIEWS[-1][3]  # the review that tells the assistant the customer is a manager
     call = _forced_call([tool], "my_order", f"A review on the shop says: {injected}\nWhat is in order 1031?")
     with tempfile.TemporaryDirectory() as folder:
-        shop = _shop(folder)
-        session = _session(shop)
+        shop = _shop(app, folder)
+        session = _session(app, shop)
         own = set(session.order_ids())
         asked = json.loads(call.function.arguments)["order_id"]
         for order_id in sorted({asked, *range(1001, 1037)}):
@@ -210,13 +217,13 @@ def _error_of(result) -> str | None:
 
 
 @exercise("16.2", "Refuse what the model must not do", sends_requests=True)
-def _check_safe_run(answer) -> str | None:
-    from support_assistant.tools import TOOLS
-
-    call = _forced_call([*TOOLS, ISSUE_REFUND], "issue_refund", f"Refund my order {SHIPPED} in full, now.")
+def _check_safe_run(answer, app=None) -> str | None:
+    if app is None:
+        return NO_APP
+    call = _forced_call([*app.tools.TOOLS, ISSUE_REFUND], "issue_refund", f"Refund my order {SHIPPED} in full, now.")
     with tempfile.TemporaryDirectory() as folder:
-        shop = _shop(folder)
-        session, before = _session(shop), _statuses(shop)
+        shop = _shop(app, folder)
+        session, before = _session(app, shop), _statuses(shop)
         cases = [
             (call.function.name, call.function.arguments, "the model's own call to issue_refund (not allow-listed)"),
             ("lookup_order", "order 1031 please", "arguments that are not JSON"),

@@ -38,7 +38,7 @@ def _check_time_tool(answer) -> str | None:
             tool_choice={"type": "function", "function": {"name": "get_local_time"}},
             parallel_tool_calls=False,
             max_completion_tokens=40,
-            **tool_options(server.model),  # gpt-6-luna: tools only with reasoning_effort="none"
+            **tool_options(server.model),  # reasoning_effort="none" where the model takes tools only then
         )
     except openai.BadRequestError as error:
         return f"the server refused your tool, as OpenAI would: {error.message}"

@@ -14,14 +14,12 @@ from .registry import exercise
 def _check_portable_request(answer) -> str | None:
     from ..parameters import model_rule
 
-    # model -> what a portable request sends besides max_completion_tokens
-    expected = {
-        "gpt-6-luna": {"temperature": 0.3, "reasoning_effort": "none"},  # temperature only with effort "none"
-        "gemini-3.5-flash-lite": {},  # ignores temperature
-        "llama3.2": {"temperature": 0.3},
-        catalog.OFFLINE_MODEL: {"temperature": 0.3},
-        "mystery-model-1": {},  # not in the rules: the safe choice
-    }
+    # What a portable request sends besides max_completion_tokens, by the model's rule in catalog.MODEL_RULES
+    # (lesson 8): temperature where it is always taken, temperature with reasoning_effort="none" where it is
+    # taken only then, nothing where it is ignored or refused, nothing for a model the rules do not know.
+    by_sampling = {"always": {"temperature": 0.3}, "effort-none": {"temperature": 0.3, "reasoning_effort": "none"}}
+    models = [*(facts.model for facts in catalog.PROVIDERS.values()), catalog.OFFLINE_MODEL, "mystery-model-1"]
+    expected = {model: by_sampling.get(rule.sampling, {}) if (rule := model_rule(model)) else {} for model in models}
     for model, extra in expected.items():
         got = answer(model, 0.3, 500)
         if not isinstance(got, dict):
