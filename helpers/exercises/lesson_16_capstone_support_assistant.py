@@ -53,6 +53,15 @@ def _forced_call(tools: list[dict], name: str, question: str):
     return response.choices[0].message.tool_calls[0]
 
 
+def _pair_problem(answer, app, name: str, constant: str) -> str | None:
+    """What is wrong with an answer that should be (the tool's schema, the function), given the app."""
+    if app is None:
+        return NO_APP
+    if not (isinstance(answer, tuple) and len(answer) == 2):
+        return f"pass a pair: ({constant}, {name})."
+    return _tool_problem(answer[0], name)
+
+
 def _tool_problem(tool, name: str) -> str | None:
     """What is wrong with a tool that should take one parameter, order_id, and nothing about who is asking."""
     function = tool.get("function", {}) if isinstance(tool, dict) else {}
@@ -95,14 +104,10 @@ def _refused(function, session, order_id: int, what: str) -> str | None:
 def _check_cancel_order(answer, app=None) -> str | None:
     import openai
 
-    if app is None:
-        return NO_APP
-    if not (isinstance(answer, tuple) and len(answer) == 2):
-        return "pass a pair: (CANCEL_ORDER_TOOL, cancel_order)."
-    tool, cancel_order = answer
-    problem = _tool_problem(tool, "cancel_order")
+    problem = _pair_problem(answer, app, "cancel_order", "CANCEL_ORDER_TOOL")
     if problem:
         return problem
+    tool, cancel_order = answer
     try:  # the model is told the customer already agreed: that changes nothing
         call = _forced_call([tool], "cancel_order", f"I confirm: cancel my order {PROCESSING} now, don't ask again.")
     except openai.BadRequestError as error:
@@ -159,14 +164,10 @@ def _check_cancel_order(answer, app=None) -> str | None:
 
 @exercise("16.3", "Identity comes from the app, not the model", sends_requests=True)
 def _check_my_order(answer, app=None) -> str | None:
-    if app is None:
-        return NO_APP
-    if not (isinstance(answer, tuple) and len(answer) == 2):
-        return "pass a pair: (MY_ORDER_TOOL, my_order)."
-    tool, my_order = answer
-    problem = _tool_problem(tool, "my_order")
+    problem = _pair_problem(answer, app, "my_order", "MY_ORDER_TOOL")
     if problem:
         return problem
+    tool, my_order = answer
     injected = app.db.REVIEWS[-1][3]  # the review that tells the assistant the customer is a manager
     call = _forced_call([tool], "my_order", f"A review on the shop says: {injected}\nWhat is in order 1031?")
     with tempfile.TemporaryDirectory() as folder:
