@@ -156,10 +156,17 @@ def auto_tool_calls(server, question: str) -> tuple[int, int]:
         )
         tool_calls = reply.choices[0].message.tool_calls or []
         calls += bool(tool_calls)
-        valid += bool(tool_calls) and all(
-            isinstance(json.loads(c.function.arguments).get("city"), str) for c in tool_calls
-        )
+        valid += bool(tool_calls) and all(_names_a_city(c.function.arguments) for c in tool_calls)
     return calls, valid
+
+
+def _names_a_city(arguments: str) -> bool:
+    """Arguments that are a JSON object with a string `city` (a call cut off at the token limit is not)."""
+    try:
+        parsed = json.loads(arguments)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(parsed, dict) and isinstance(parsed.get("city"), str)
 
 
 def in_process_tokens_per_second(llm) -> float:
