@@ -295,3 +295,15 @@ def test_the_server_waits_for_a_build_before_starting(build_dir, builder, privat
     out = capsys.readouterr().out
     assert "Building the offline model: " in out and "The offline model is ready (built in " in out
     assert lifecycle.status() == server
+
+
+def test_an_installed_course_without_its_own_requirements_file_builds_from_the_wheels_copy(tmp_path, monkeypatch):
+    learner_folder, wheel_files = tmp_path / "course", tmp_path / "course_files"
+    learner_folder.mkdir()
+    wheel_files.mkdir()
+    (wheel_files / build.REQUIREMENTS).write_text("llama-cpp-python\n")
+    monkeypatch.setattr(build, "repo_root", lambda: learner_folder)
+    monkeypatch.setattr(build, "course_files", lambda: wheel_files)
+    assert build._pip_command()[-1] == str(wheel_files / build.REQUIREMENTS)
+    (learner_folder / build.REQUIREMENTS).write_text("llama-cpp-python\n")  # the lessons were copied here
+    assert build._pip_command()[-1] == str(learner_folder / build.REQUIREMENTS)

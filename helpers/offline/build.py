@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import catalog
+from ..course_folder import course_files
 from ..environment import in_colab, repo_root
 from ..progress import ProgressLine
 from .state import BUILD, state_dir
@@ -304,8 +305,18 @@ def build_state() -> BuildState:
 # --- Building --------------------------------------------------------------------------
 
 
+def requirements_file() -> Path:
+    """The offline layer's requirements: the course folder's copy, else the one the wheel ships.
+
+    An installed course used from a folder the lessons were not copied into has no copy of
+    its own; the wheel's (helpers/course_files/) is the same file.
+    """
+    own = repo_root() / REQUIREMENTS
+    return own if own.is_file() else course_files() / REQUIREMENTS
+
+
 def _pip_command() -> list[str]:
-    return [sys.executable, "-m", "pip", "install", "--verbose", "-r", str(repo_root() / REQUIREMENTS)]
+    return [sys.executable, "-m", "pip", "install", "--verbose", "-r", str(requirements_file())]
 
 
 def build(stamp: Path | None = None, echo: bool = False) -> int:
