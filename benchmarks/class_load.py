@@ -1,4 +1,4 @@
-"""A class on one laptop: 30 simulated learners, a burst of 30, one runaway request; two ways of serving.
+"""A class on one laptop: 30 simulated learners, a burst of 30, one runaway request; up to three ways of serving.
 
 Each learner (a thread) sends a request from a mix of lesson-like cells every 15 to 45 s
 (uniformly at random, seeded), for a bounded time:
@@ -14,13 +14,17 @@ the steady phase ends and all 30 learners run the same streamed cell at once (th
 runs the cell now" burst).
 
 Measured for (1) one course offline server (its one llama-cpp-python worker, every core),
-and (2) the forwarding front (helpers/offline/upstream.py, in a process of its own) over
-K=2 own engines (course offline servers with 1 thread each). Reported: p50/p95 time to
-first token (streamed: the first content chunk; not streamed: the whole reply) and latency.
+(2) the forwarding front (helpers/offline/upstream.py, in a process of its own) over K own
+engines (course offline servers, the cores split between them; K=2 by default), and (3) the
+course's whole front over llama.cpp's llama-server with parallel slots (continuous batching),
+when this machine has a llama-server (LLAMA_SERVER or PATH; docs/engines.md says how to get
+one). Reported: p50/p95 time to first token (streamed: the first content chunk; not
+streamed: the whole reply) and latency.
 Loopback only; every request has a timeout; the run stops by itself.
 
     python -m benchmarks.class_load            # 150 s steady per configuration, ~8 min in all
     python -m benchmarks.class_load --quick    # a dry run: 20 s steady, 10 learners in the burst
+    python -m benchmarks.class_load --only front_llama_server --seconds 60   # one configuration, no files written
 
 The figures go to benchmarks/class_load.json and BENCHMARKS.md (`make bench` runs it too).
 """
@@ -218,17 +222,53 @@ def _wait_for(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def serve_front(port: int, engine_key: str, urls: list[str]) -> None:
-    """The forwarding front over the own engines, in this (separate) process."""
+def serve_front(port: int, engine_key: str, urls: list[str], slots: int = 0) -> None:
+    """The class front, in this (separate) process.
+
+    slots 0: the plain forwarder over the course's own engines (each has the whole front inside);
+    slots N: the course's whole front (tool grammar included) over engines with N slots each (llama-server).
+    """
     import uvicorn
 
-    from helpers.offline.app import create_engines_app
+    from helpers.offline.app import create_engines_app, create_front_app
 
-    uvicorn.run(create_engines_app(urls, engine_key=engine_key), host="127.0.0.1", port=port, log_level="warning")
+    if slots:
+        app = create_front_app(urls, engine_key=engine_key, api_key=None, slots_per_engine=slots)  # the course grammar
+    else:
+        app = create_engines_app(urls, engine_key=engine_key)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
-def measure(steady_seconds: float = STEADY_SECONDS, burst: int = LEARNERS) -> dict:
-    """Both configurations, one after the other; the figures with when and on what they were measured."""
+def llama_server_binary() -> str | None:
+    """llama.cpp's llama-server, if this machine has one (LLAMA_SERVER, else on PATH)."""
+    from helpers.offline.llama_server import find_binary
+
+    return find_binary()
+
+
+def _front(port: int, engine_key: str, urls: list[str], slots: int = 0) -> subprocess.Popen:
+    command = [sys.executable, "-m", "benchmarks.class_load", "--serve-front", str(port), engine_key, str(slots)]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    front = subprocess.Popen(command + urls, cwd=ROOT, env=env)
+    _wait_for(f"http://127.0.0.1:{port}/health")
+    return front
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def measure(
+    steady_seconds: float = STEADY_SECONDS,
+    burst: int = LEARNERS,
+    engines_count: int = ENGINES,
+    configurations: tuple[str, ...] = ("one_server", "front_own_engines", "front_llama_server"),
+) -> dict:
+    """The configurations, one after the other; the figures with when and on what they were measured."""
     from helpers import catalog, local_server
     from helpers.offline.engines import start_engines, stop_engines
 
@@ -241,37 +281,55 @@ def measure(steady_seconds: float = STEADY_SECONDS, burst: int = LEARNERS) -> di
         "burst": burst,
         "load_average_before": load_before,
     }
-    port = free_port()
-    server = local_server.start(port)
-    try:
-        print(f"(1) one course server on port {port} ...", flush=True)
-        results["one_server"] = run_class(
-            server.base_url, server.api_key, catalog.OFFLINE_MODEL, steady_seconds=steady_seconds, burst=burst
-        )
-    finally:
-        local_server.stop(port)
-    engines = start_engines(ENGINES, threads=max(1, (os.cpu_count() or 1) // ENGINES))
-    front_port = free_port()
-    front = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.class_load", "--serve-front", str(front_port), engines.api_key]
-        + engines.urls,
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))),
-    )
-    try:
-        _wait_for(f"http://127.0.0.1:{front_port}/health")
-        print(f"(2) the forwarding front over {ENGINES} own engines ({engines.threads} thread each) ...", flush=True)
-        results["front_own_engines"] = run_class(
-            f"http://127.0.0.1:{front_port}/v1", "learner", catalog.OFFLINE_MODEL,
-            steady_seconds=steady_seconds, burst=burst,
-        )  # fmt: skip
-        results["engine_threads"] = engines.threads
-    finally:
-        front.terminate()
-        front.wait(timeout=20)
-        stop_engines(engines)
+
+    def run(base_url: str, api_key: str) -> dict:
+        return run_class(base_url, api_key, catalog.OFFLINE_MODEL, steady_seconds=steady_seconds, burst=burst)
+
+    if "one_server" in configurations:
+        port = free_port()
+        server = local_server.start(port)
+        try:
+            print(f"(1) one course server on port {port} ...", flush=True)
+            results["one_server"] = run(server.base_url, server.api_key)
+        finally:
+            local_server.stop(port)
+    if "front_own_engines" in configurations:
+        engines = start_engines(engines_count)
+        try:
+            front_port = free_port()
+            front = _front(front_port, engines.api_key, engines.urls)
+            try:
+                print(f"(2) the front over {engines_count} own engines, {engines.threads} thread each ...", flush=True)
+                results["front_own_engines"] = run(f"http://127.0.0.1:{front_port}/v1", "learner")
+                results["engines"], results["engine_threads"] = engines_count, engines.threads
+            finally:
+                _stop(front)
+        finally:
+            stop_engines(engines)
+    binary = llama_server_binary()
+    if "front_llama_server" in configurations and binary is None:
+        print("(3) skipped: no llama-server here (set LLAMA_SERVER or put it on PATH; docs/engines.md)", flush=True)
+    elif "front_llama_server" in configurations:
+        results["front_llama_server"] = _with_llama_server(binary, run)
     results["load_average_after"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     return results
+
+
+def _with_llama_server(binary: str, run) -> dict:
+    """(3) The course's front over llama.cpp's llama-server with parallel slots, on every core."""
+    from helpers.offline.llama_server import start_llama_server, stop_llama_server
+
+    engine = start_llama_server(binary)
+    try:
+        front_port = free_port()
+        front = _front(front_port, engine.api_key, [engine.url], slots=engine.slots)
+        try:
+            print(f"(3) the front over llama-server, {engine.slots} slots, {engine.threads} threads ...", flush=True)
+            return dict(run(f"http://127.0.0.1:{front_port}/v1", "learner"), slots=engine.slots, threads=engine.threads)
+        finally:
+            _stop(front)
+    finally:
+        stop_llama_server(engine)
 
 
 def rows(results: dict) -> list[tuple[str, str]]:
@@ -282,7 +340,10 @@ def rows(results: dict) -> list[tuple[str, str]]:
     out = []
     names = {
         "one_server": "one course server",
-        "front_own_engines": f"front + {ENGINES} own engines, {results.get('engine_threads', 1)} thread each",
+        "front_own_engines": f"front + {results.get('engines', ENGINES)} own engines, "
+        f"{results.get('engine_threads', 1)} thread each",
+        "front_llama_server": f"front + llama-server, {(results.get('front_llama_server') or {}).get('slots')} "
+        f"slots, {(results.get('front_llama_server') or {}).get('threads')} threads",
     }
     for key, name in names.items():
         found = results.get(key)
@@ -344,20 +405,32 @@ def saved(results: dict) -> dict:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--serve-front"]:
-        return serve_front(int(argv[1]), argv[2], argv[3:])
+        return serve_front(int(argv[1]), argv[2], argv[4:], slots=int(argv[3]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="a dry run: 20 s steady, a burst of 10; no files written")
     parser.add_argument("--seconds", type=float, default=STEADY_SECONDS, help="length of the steady phase")
     parser.add_argument("--shared", action="store_true", help="say in BENCHMARKS.md that the machine was shared")
+    parser.add_argument("--engines", type=int, default=ENGINES, help="own engines behind the front")
+    parser.add_argument(
+        "--only",
+        choices=["one_server", "front_own_engines", "front_llama_server"],
+        action="append",
+        help="measure these configurations only (no files written)",
+    )
     parser.add_argument("--rows-only", action="store_true", help="rewrite BENCHMARKS.md from class_load.json")
     args = parser.parse_args(argv)
     if args.rows_only:
         results = json.loads(RESULTS.read_text())
         update_benchmarks(rows(results))
-    elif args.quick:
-        results = measure(steady_seconds=20, burst=10)
+    elif args.quick or args.only:
+        seconds = 20 if args.quick else min(max(args.seconds, 10), 600)
+        configurations = tuple(args.only or ("one_server", "front_own_engines", "front_llama_server"))
+        results = measure(
+            steady_seconds=seconds, burst=10 if args.quick else LEARNERS,
+            engines_count=args.engines, configurations=configurations,
+        )  # fmt: skip
     else:
-        results = measure(steady_seconds=min(max(args.seconds, 10), 600))
+        results = measure(steady_seconds=min(max(args.seconds, 10), 600), engines_count=args.engines)
         results["shared"] = args.shared
         RESULTS.write_text(json.dumps(saved(results), indent=1) + "\n")
         update_benchmarks(rows(results))

@@ -1,7 +1,8 @@
 """The instructor's commands: start a class server, see usage, revoke a key, stop it.
 
     python -m helpers.classroom start --learners 30 [--host 0.0.0.0] [--port 8080]
-                                      [--engines K | --engine URL ...] [--rpm 20] [--tpm 6000] [--keep-keys]
+                                      [--engines K | --engine URL ... | --llama-server BINARY]
+                                      [--engine-slots N] [--rpm 60] [--tpm 20000] [--keep-keys]
     python -m helpers.classroom usage [--csv FILE]
     python -m helpers.classroom revoke learner-07
     python -m helpers.classroom stop
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from .. import catalog
 from ..offline import state as offline_state
+from ..offline.llama_server import DEFAULT_SLOTS as LLAMA_SERVER_SLOTS
 from .front import ClassFront
 from .limits import DEFAULT_RPM, DEFAULT_TPM, Limits
 from .roster import Roster
@@ -55,6 +57,7 @@ def build_inner_app(
     engine_model: str | None = None,
     engine_tools: str = "native",
     engine_slots: int = 1,
+    llama_server: str | None = None,
 ):
     """The app behind the class front, and a function that stops what it started: (app, stop).
 
@@ -62,6 +65,9 @@ def build_inner_app(
       `python -m llama_cpp.server` with `engine_tools="grammar"`) behind the course's own
       validation and practice failures (helpers/offline/app.py: create_front_app), learners
       calling the model `model`, the engines `engine_model`, `engine_slots` requests at once each;
+    - `llama_server` given (its binary): llama.cpp's llama-server started on 127.0.0.1 with the
+      course's model and every core, `engine_slots` requests at once, behind the same front with
+      the course's tool grammar (offline/llama_server.py);
     - otherwise `engines` course offline servers on 127.0.0.1 ports (each with the whole front
       inside), the cores split between them, behind one forwarder (create_engines_app).
     Either way requests get an engine in arrival order (offline/upstream.py: EnginePool).
@@ -81,6 +87,14 @@ def build_inner_app(
             slots_per_engine=engine_slots,
         )
         return app, lambda: None
+    if llama_server:
+        from ..offline.llama_server import start_llama_server, stop_llama_server
+
+        server = start_llama_server(llama_server, slots=engine_slots)
+        app = create_front_app(
+            [server.url], engine_key=server.api_key, model=model, api_key=inner_key, slots_per_engine=server.slots
+        )
+        return app, lambda: stop_llama_server(server)
     own = start_engines(engines)
     app = create_engines_app(own.urls, engine_key=own.api_key)
     return app, lambda: stop_engines(own)
@@ -127,7 +141,8 @@ def start(args) -> int:
         inner_key=inner_key,
         engine_model=args.engine_model,
         engine_tools=args.engine_tools,
-        engine_slots=args.engine_slots,
+        engine_slots=args.engine_slots or (LLAMA_SERVER_SLOTS if args.llama_server else 1),
+        llama_server=args.llama_server,
     )
     front = ClassFront(inner_app, roster, limits, inner_key=inner_key)
     shown_host = "your-machine" if args.host in ("0.0.0.0", "::") else args.host
@@ -230,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     engines = begin.add_mutually_exclusive_group()
     engines.add_argument("--engines", type=int, default=DEFAULT_ENGINES, help="own offline model servers to run")
     engines.add_argument("--engine", action="append", metavar="URL", help="an existing engine's base URL (…/v1)")
+    engines.add_argument(
+        "--llama-server",
+        metavar="BINARY",
+        help="start llama.cpp's llama-server (this binary) with the course model; docs/engines.md",
+    )
     begin.add_argument("--engine-key", default=None, help="the key the existing engine expects")
     begin.add_argument("--model", default=None, help="the model name learners use (default: the offline model's)")
     begin.add_argument("--engine-model", default=None, help="the existing engine's name for it (default: --model)")
@@ -239,7 +259,12 @@ def main(argv: list[str] | None = None) -> int:
         default="native",
         help="native: the engine does tools itself (vLLM, Ollama, llama-server); grammar: python -m llama_cpp.server",
     )
-    begin.add_argument("--engine-slots", type=int, default=1, help="requests each existing engine serves at once")
+    begin.add_argument(
+        "--engine-slots",
+        type=int,
+        default=None,
+        help=f"requests each engine serves at once (an existing engine: 1; --llama-server: {LLAMA_SERVER_SLOTS})",
+    )
     begin.add_argument("--rpm", type=int, default=DEFAULT_RPM, help=f"requests per minute per key ({DEFAULT_RPM})")
     begin.add_argument("--tpm", type=int, default=DEFAULT_TPM, help=f"tokens per minute per key ({DEFAULT_TPM})")
     begin.add_argument("--keys-file", default=None, help="where to write the keys (default .cache/classroom/)")
