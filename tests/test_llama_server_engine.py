@@ -156,3 +156,17 @@ def test_a_missing_llama_server_names_the_ways_on(tmp_path):
     with pytest.raises(FileNotFoundError) as caught:
         llama_server.start_llama_server(str(tmp_path / "no-such-llama-server"))
     assert "docs/engines.md" in str(caught.value)
+
+
+def test_llama_server_is_found_where_an_instructor_puts_it(tmp_path, monkeypatch):
+    named, on_path = tmp_path / "named" / "llama-server", tmp_path / "bin" / "llama-server"
+    for binary in (named, on_path):
+        binary.parent.mkdir()
+        binary.write_text("#!/bin/sh\n")
+        binary.chmod(0o755)
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    monkeypatch.delenv(llama_server.LLAMA_SERVER_VAR, raising=False)
+    assert llama_server.find_binary() == str(on_path)
+    monkeypatch.setenv(llama_server.LLAMA_SERVER_VAR, str(named))
+    assert llama_server.find_binary() == str(named)
+    assert llama_server.find_binary(str(tmp_path / "elsewhere")) is None  # a named one that is not there

