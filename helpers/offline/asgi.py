@@ -110,8 +110,9 @@ class Outbox:
     outbox the writer finishes at its own pace and the client reads at its own.
 
     The queue has no limit in count: it holds one reply, which the output cap bounds (the
-    offline model's context is 2048 tokens, under 1 MB of stream with logprobs; an engine's
-    reply is bounded by its own cap). A client that goes away stops the writer as before
+    offline model's context is 2048 tokens; a plain streamed token is about 330 bytes of
+    stream, so under 700 KB, a few MB at worst with top_logprobs; an engine's reply is
+    bounded by its own cap). A client that goes away stops the writer as before
     (ClientWatch); what is still queued is then dropped by the server's `send`.
 
     Use as `async with Outbox(send) as outbox:` and give `outbox.send` to the writer. Leaving
