@@ -551,6 +551,34 @@ def test_a_client_that_stops_reading_does_not_hold_the_model(server):
     assert _stops(server) == before + 1
 
 
+def test_a_stream_that_fails_midway_still_ends_with_an_error_event():
+    # streaming.forward sends through an outbox now: what the app sent, then the error event, in order.
+    import asyncio
+
+    from helpers.offline import streaming
+
+    async def breaks_off(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"data: {}\n\n", "more_body": True})
+        raise RuntimeError("the model broke off")
+
+    sent = []
+
+    async def send(message):
+        await asyncio.sleep(0.01)  # a client slower than the app
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/completions", "headers": []}
+    asyncio.run(streaming.forward(breaks_off, scope, receive, send, {"model": MODEL, "prompt": "Hi"}))
+    bodies = [m.get("body", b"") for m in sent if m["type"] == "http.response.body"]
+    assert sent[0]["status"] == 200 and bodies[0] == b"data: {}\n\n"
+    assert json.loads(bodies[1].removeprefix(b"data: "))["error"]["type"] == "server_error"
+    assert not sent[-1].get("more_body") and sent[-1]["body"] == b""
+
+
 def test_a_request_that_sets_no_limit_gets_the_servers_cap(client):
     # 512 tokens: about 5 s on an idle machine, over 120 s on a busy one; a client limit, not a timing
     reply = client.with_options(timeout=900).chat.completions.create(**RUNAWAY, seed=1)
