@@ -8,6 +8,7 @@ refused requests in test_offline_validation.py.
 
 import json
 import re
+import socket
 import time
 
 import httpx
@@ -505,6 +506,77 @@ def test_a_client_that_goes_away_stops_its_reply_and_frees_the_model(server, str
         model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_tokens=3
     )
     assert reply.choices[0].finish_reason == "length"
+
+
+def _stalled_reader(server, body: dict) -> socket.socket:
+    """A client that sends `body`, reads the first piece of the answer and then reads nothing more, connected."""
+    reader = socket.socket()
+    # Small receive buffer and segments: on loopback Linux lets the server's socket queue about
+    # 4 MB for a client that does not read, more than any reply of this model; with segments of
+    # 128 bytes its queue holds some tens of KB, which a long streamed reply fills.
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    if hasattr(socket, "TCP_MAXSEG"):
+        reader.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 128)
+    reader.settimeout(120)
+    reader.connect((server.host, server.port))
+    raw = json.dumps(body).encode()
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nHost: {server.host}\r\nAuthorization: Bearer {server.api_key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(raw)}\r\n\r\n"
+    )
+    reader.sendall(head.encode() + raw)
+    assert reader.recv(1024).startswith(b"HTTP/1.1 200")
+    return reader
+
+
+def test_a_client_that_stops_reading_does_not_hold_the_model(server):
+    # Before, a streamed reply was written at its client's pace while the reply held the model:
+    # a client that stopped reading (a stalled notebook, a paused laptop) kept every other
+    # request waiting, forever once the socket's buffers were full.
+    before = _stops(server)
+    body = {**RUNAWAY, "max_completion_tokens": 1200, "stream": True}  # about 390 KB of stream
+    reader = _stalled_reader(server, body)
+    try:
+        # A liveness limit, not a timing: the reply goes on being written (1200 tokens, over
+        # 100 s on a busy machine) and the next request is answered once it is done.
+        other = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, max_retries=0, timeout=600)
+        reply = other.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}], max_tokens=3)
+        assert reply.choices[0].finish_reason == "length"
+    finally:
+        reader.close()  # it leaves before reading its reply: counted once as a reply not sent in full
+    for _ in range(100):
+        if _stops(server) > before:
+            break
+        time.sleep(0.2)
+    assert _stops(server) == before + 1
+
+
+def test_a_stream_that_fails_midway_still_ends_with_an_error_event():
+    # streaming.forward sends through an outbox now: what the app sent, then the error event, in order.
+    import asyncio
+
+    from helpers.offline import streaming
+
+    async def breaks_off(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"data: {}\n\n", "more_body": True})
+        raise RuntimeError("the model broke off")
+
+    sent = []
+
+    async def send(message):
+        await asyncio.sleep(0.01)  # a client slower than the app
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "POST", "path": "/v1/completions", "headers": []}
+    asyncio.run(streaming.forward(breaks_off, scope, receive, send, {"model": MODEL, "prompt": "Hi"}))
+    bodies = [m.get("body", b"") for m in sent if m["type"] == "http.response.body"]
+    assert sent[0]["status"] == 200 and bodies[0] == b"data: {}\n\n"
+    assert json.loads(bodies[1].removeprefix(b"data: "))["error"]["type"] == "server_error"
+    assert not sent[-1].get("more_body") and sent[-1]["body"] == b""
 
 
 def test_a_request_that_sets_no_limit_gets_the_servers_cap(client):

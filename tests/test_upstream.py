@@ -91,8 +91,13 @@ WEATHER = {
 }
 
 
+LONG_PIECE = b'data: {"x": "' + b"a" * 1000 + b'"}\n\n'
+LONG_PIECES = 2000  # 2 MB: far more than the front's socket to a client that does not read can hold
+
+
 class FakeEngine:
-    """An engine that records what reaches it. Message "hold": a stream that runs until its client leaves."""
+    """An engine that records what reaches it. Message "hold": a stream that runs until its client leaves;
+    "long": a 2 MB stream."""
 
     def __init__(self):
         self.arrivals: list[str] = []
@@ -118,6 +123,12 @@ class FakeEngine:
                 {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
             )
             return await send({"type": "http.response.body", "body": data})
+        if tag == "long":  # a long stream, written as fast as the front takes it, then ended
+            start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]}
+            await send(start)
+            for _ in range(LONG_PIECES):
+                await send({"type": "http.response.body", "body": LONG_PIECE, "more_body": True})
+            return await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
         if tag != "hold":
             data = json.dumps({"tag": tag, "path": scope["path"]}).encode()
             await send(
@@ -198,6 +209,33 @@ def test_requests_get_the_slot_in_arrival_order_and_leavers_free_it(fake):
     assert engine.arrivals == ["hold"] + [f"learner {n}" for n in range(1, 6)]
     assert [r["tag"] for r in results] == [f"learner {n}" for n in range(1, 6)]
     assert set(engine.keys) == {f"Bearer {ENGINE_KEY}".encode()}  # the learner's key never reaches the engine
+
+
+def test_a_client_that_stops_reading_does_not_keep_the_slot(fake):
+    # Before, the front passed the engine's answer on at its client's pace: a client that stopped
+    # reading while connected kept the one slot busy, and the next learner waited for ever
+    # although the engine had finished.
+    engine, front = fake
+    reader = socket.socket()
+    # Small receive buffer and segments keep the front's socket buffers small too (on loopback
+    # Linux lets a socket queue about 4 MB for a peer that does not read): 2 MB fill them.
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    if hasattr(socket, "TCP_MAXSEG"):
+        reader.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 128)
+    reader.settimeout(30)
+    reader.connect(("127.0.0.1", front.port))
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "long"}]}).encode()
+    head = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    )
+    reader.sendall(head.encode() + body)
+    try:
+        assert reader.recv(1024).startswith(b"HTTP/1.1 200")  # then it reads nothing more, connected
+        assert _chat(front.url, "learner", timeout=60)["tag"] == "learner"  # a liveness limit, not a timing
+    finally:
+        reader.close()
+    assert engine.arrivals == ["long", "learner"]
 
 
 def test_paths_below_v1_and_query_strings_reach_the_engine(fake):

@@ -3,7 +3,9 @@
 The start is held until the first piece of body, so that an error raised before any
 output (a streamed prompt that does not fit) can still become a proper 4xx instead of
 an empty 200; a 5xx answer becomes a clean 500 (failures.py); a chat stream's chunks
-are completed to OpenAI's shape on the way (StreamRewriter).
+are completed to OpenAI's shape on the way (StreamRewriter). The inner app's messages go
+through an asgi.Outbox: it writes at its own pace, not its client's, so a client that reads
+slowly does not keep the model (held until a stream's last chunk is handed over) from others.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 
 from . import shapes
+from .asgi import Outbox
 from .errors import send_json
 from .failures import describe, send_internal_error
 from .inner import json_request
@@ -126,10 +129,11 @@ class HeldSend:
 async def forward(app, scope, receive, send, body: dict, rewriter: StreamRewriter | None = None):
     """Run `app` on `body`; replace its 5xx answers and exceptions with clean OpenAI errors."""
     scope, replayed = json_request(scope, receive, body)
-    held = HeldSend(send, rewriter)
-    try:
-        await app(scope, replayed, held)
-        await held.finish()
-    except Exception as error:  # noqa: BLE001 - every failure must still get an answer
-        status, problem = describe(error, body, scope)
-        await held.fail(status, problem)
+    async with Outbox(send) as outbox:  # sent on at the client's pace; the app finishes at its own
+        held = HeldSend(outbox.send, rewriter)
+        try:
+            await app(scope, replayed, held)
+            await held.finish()
+        except Exception as error:  # noqa: BLE001 - every failure must still get an answer
+            status, problem = describe(error, body, scope)
+            await held.fail(status, problem)

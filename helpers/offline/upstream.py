@@ -8,9 +8,11 @@ many requests at once (vLLM, Ollama, llama.cpp's llama-server: docs/engines.md).
   get slots in ARRIVAL ORDER: a request that finds every slot taken joins a queue (a deque
   of futures) and is handed the next slot freed, so no request waits behind a later one.
 - `ForwardingApp(pool)`: an ASGI app that forwards each HTTP request to an engine with a
-  free slot and streams the answer back as it arrives. A client that disconnects while
-  its request waits for a slot or while the engine answers gets its upstream request
-  closed at once and its slot freed. An engine that cannot be reached gives an
+  free slot and streams the answer back as it arrives. The answer is read at the engine's
+  pace and handed to the client through an asgi.Outbox, at the client's: the slot is freed
+  when the engine has finished, not when a slow client has read everything. A client that
+  disconnects while its request waits for a slot or while the engine answers gets its
+  upstream request closed at once and its slot freed. An engine that cannot be reached gives an
   OpenAI-shaped error (a 503), never a traceback.
 """
 
@@ -21,6 +23,7 @@ import collections
 import json
 import sys
 
+from .asgi import Outbox
 from .errors import ENGINE_UNAVAILABLE, error_body, send_json
 
 CONNECT_TIMEOUT_SECONDS = 5.0
@@ -156,16 +159,19 @@ class ForwardingApp:
             return
         if self.model is not None:
             body = self._renamed(body)
-        work = asyncio.ensure_future(self._serve(scope, body, send))
-        watch = asyncio.ensure_future(_disconnected(receive))
-        try:
-            await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (work, watch):
-                if not task.done():
-                    task.cancel()
-            # Cancelling `work` closes the upstream request and frees the slot (its finally blocks).
-            await asyncio.gather(work, watch, return_exceptions=True)
+        # The engine's answer goes to an outbox, so that a client that reads slowly (or not at
+        # all, while connected) does not keep the slot: `work` ends when the engine has answered.
+        async with Outbox(send) as outbox:
+            work = asyncio.ensure_future(self._serve(scope, body, outbox.send))
+            watch = asyncio.ensure_future(_disconnected(receive))
+            try:
+                await asyncio.wait({work, watch}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (work, watch):
+                    if not task.done():
+                        task.cancel()
+                # Cancelling `work` closes the upstream request and frees the slot (its finally blocks).
+                await asyncio.gather(work, watch, return_exceptions=True)
         if work.done() and not work.cancelled() and work.exception() is not None:
             raise work.exception()
 
