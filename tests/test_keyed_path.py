@@ -274,6 +274,19 @@ def test_an_image_reaches_a_model_that_reads_images(emulated_client):
     assert reply.choices[0].finish_reason in ("stop", "length")
 
 
+def test_a_responses_image_reaches_a_model_that_reads_images(emulated_client):
+    client, model = emulated_client("openai")
+    assert catalog.IMAGE_INPUT[model][0]
+    pixel = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
+        "rkJggg=="
+    )
+    image = {"type": "input_image", "image_url": pixel, "detail": "auto"}
+    content = [{"type": "input_text", "text": "What is this?"}, image]
+    response = client.responses.create(model=model, input=[{"role": "user", "content": content}], max_output_tokens=16)
+    assert response.status in ("completed", "incomplete") and response.model == model
+
+
 def test_the_emulator_is_documented_in_the_catalogue():
     for name, facts in catalog.EMULATED_PROVIDERS.items():
         assert name in catalog.PROVIDERS and facts.source is not None and facts.source.checked

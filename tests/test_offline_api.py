@@ -412,6 +412,79 @@ def test_responses_refuse_what_needs_openai_with_a_clear_400(client, extra, para
     assert caught.value.param == param
 
 
+PIXEL = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
+    "rkJggg=="
+)
+INPUT_IMAGE = {"type": "input_image", "image_url": PIXEL, "detail": "auto"}
+CHAT_IMAGE = {"type": "image_url", "image_url": {"url": PIXEL}}  # chat completions' part, not the Responses API's
+
+
+def _asking(*parts):
+    return [{"role": "user", "content": [{"type": "input_text", "text": "What is in this image?"}, *parts]}]
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"role": "user", "content": "Say hello."}],  # EasyInputMessage, string content
+        [{"role": "user", "content": [{"type": "input_text", "text": "Say hello."}]}],  # ... and a list of parts
+        [  # InputMessage, with its type
+            {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "Be brief."}]},
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Say hello."}]},
+        ],
+    ],
+    ids=["string", "parts", "typed"],
+)
+def test_responses_take_every_form_of_a_text_message(client, items):
+    assert client.responses.create(model=MODEL, input=items, max_output_tokens=16).output_text is not None
+
+
+@pytest.mark.parametrize(
+    "part",
+    [INPUT_IMAGE, {"type": "input_image", "file_id": "file-abc123", "detail": "low"}],
+    ids=["image_url", "file_id"],
+)
+def test_responses_refuse_an_image_as_a_text_only_model_does(client, part):
+    """The spec takes the image part; the offline model, which reads text only, refuses it as chat does."""
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, input=_asking(part), max_output_tokens=16)
+    assert caught.value.response.json() == {
+        "error": {
+            "message": "Invalid content type. input_image is only supported by certain models.",
+            "type": "invalid_request_error",
+            "param": "input[0].content[1].type",
+            "code": None,
+        }
+    }
+
+
+def test_responses_refuse_a_file_part_the_model_cannot_read(client):
+    part = {"type": "input_file", "filename": "notes.pdf", "file_data": "data:application/pdf;base64,JVBERi0="}
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, input=_asking(part), max_output_tokens=16)
+    assert (caught.value.param, caught.value.code) == ("input[0].content[1].type", "invalid_value")
+    assert "reads text only" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("part", "param", "code", "words"),
+    [
+        ({"type": "text", "text": "hi"}, "input[0].content[1].type", "invalid_value", "Invalid value: 'text'."),
+        (CHAT_IMAGE, "input[0].content[1].type", "invalid_value", "Supported values are: 'input_text', 'input_image'"),
+        ({"type": "input_text"}, "input[0].content[1].text", "missing_required_parameter", "Missing required"),
+        ({**INPUT_IMAGE, "detail": "huge"}, "input[0].content[1].detail", "invalid_value", "Invalid value: 'huge'."),
+        ("a picture", "input[0].content[1]", "invalid_type", "expected an object"),
+    ],
+    ids=["chat-text-part", "chat-image-part", "no-text", "bad-detail", "not-an-object"],
+)
+def test_responses_refuse_a_malformed_content_part_as_openai_does(client, part, param, code, words):
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, input=_asking(part), max_output_tokens=16)
+    assert (caught.value.param, caught.value.code) == (param, code)
+    assert words in caught.value.message and "not one of the forms" not in caught.value.message
+
+
 def test_responses_echo_the_reasoning_and_verbosity_asked_for(client):
     # OpenAI echoes `reasoning` and `text.verbosity` in the Response; the offline model has no
     # reasoning, so no reasoning item and no reasoning tokens, but the settings read back as sent.

@@ -29,6 +29,7 @@ from .provider_rules import (
     check_responses,
     provider_error,
     rewrite_chat,
+    rewrite_responses,
     sign_tool_calls,
 )
 
@@ -90,7 +91,7 @@ class ProviderEmulator:
                     body = rewrite_chat(provider, body, rule)
                 else:
                     check_responses(provider, body, rule)
-                    body = {**body, "model": catalog.OFFLINE_MODEL}
+                    body = rewrite_responses(body)
                     if provider == "ollama":  # no stored state: previous_response_id and conversation are not read
                         body.pop("previous_response_id", None)
                         body.pop("conversation", None)

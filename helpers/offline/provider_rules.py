@@ -1,7 +1,7 @@
 """The emulated providers' rules: what OpenAI, Gemini or Ollama refuse, ignore or add, as pure functions.
 
 Each check raises Refusal (HTTP status, OpenAI-style error body) for a request the
-provider refuses; `rewrite_chat` gives the request as the offline model should see it;
+provider refuses; `rewrite_chat` and `rewrite_responses` give the request as the offline model should see it;
 `provider_error` puts an error body in the provider's own shape. Used by the emulator
 (emulation.py) for a direct request and by the Batch API (batches.py) for each line.
 """
@@ -197,6 +197,27 @@ def _images_as_text(message):
         for p in content
     ]
     return {**message, "content": parts}
+
+
+def rewrite_responses(body: dict) -> dict:
+    """A Responses API request as the offline model should see it: image parts as text where the model reads images."""
+    reads_images = catalog.IMAGE_INPUT.get(body.get("model"), (False, None))[0]
+    items = body.get("input")
+    if reads_images and isinstance(items, list):
+        body = {**body, "input": [_input_images_as_text(item) for item in items]}
+    return {**body, "model": catalog.OFFLINE_MODEL}
+
+
+def _input_images_as_text(item):
+    """An input item whose input_image parts (of a message, or of a function call's output) become text parts."""
+    if not isinstance(item, dict):
+        return item
+    field = "output" if item.get("type") == "function_call_output" else "content"
+    parts = item.get(field)
+    if not isinstance(parts, list):
+        return item
+    text = {"type": "input_text", "text": "[an image]"}
+    return {**item, field: [text if isinstance(p, dict) and p.get("type") == "input_image" else p for p in parts]}
 
 
 def provider_error(provider: str, status: int, body) -> object:

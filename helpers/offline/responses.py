@@ -40,6 +40,7 @@ _UNSUPPORTED = {
     "background": "background responses",
 }
 _INPUT_ITEMS = ("message", "function_call", "function_call_output", "reasoning")
+_TEXT_PARTS = ("input_text", "output_text", "refusal")  # refusal: in an assistant message sent back
 _EVENT_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-store")]
 
 
@@ -65,6 +66,21 @@ def _not_stored(item_id, index: int) -> dict:
         "include=['reasoning.encrypted_content'].)"
     )
     return invalid_request(message, f"input[{index}]", None)
+
+
+def _text_only(kind, param: str) -> dict | None:
+    """The offline model's refusal of a content part it cannot read (it reads text), as the chat path words it.
+
+    An image gets the words OpenAI's text-only models answer an image part with in chat
+    completions (validation.text_only_model_refuses_images), with the part's type named
+    and no `code`; other parts (a file) get the chat path's "reads text only" 400.
+    """
+    if kind in _TEXT_PARTS:
+        return None
+    if kind == "input_image":
+        return invalid_request("Invalid content type. input_image is only supported by certain models.", param)
+    message = f"Invalid '{param}': {kind!r}. This offline model reads text only: send parts of type 'input_text'."
+    return invalid_request(message, param, "invalid_value")
 
 
 def _offline_only(what: str, param: str) -> dict:
@@ -137,20 +153,14 @@ def check(request: dict, model: str):
             return 400, invalid_request(message, f"input[{index}].type", "unsupported_value")
         if kind == "reasoning" and not item.get("encrypted_content"):
             return 404, _not_stored(item.get("id"), index)
-        if kind == "function_call_output" and isinstance(item.get("output"), list):
-            for number, part in enumerate(item["output"]):
-                if part.get("type") != "input_text":
-                    message = "This offline model reads text only: send the output as a string or parts of type "
-                    message += f"'input_text', not {part.get('type')!r}."
-                    return 400, invalid_request(message, f"input[{index}].output[{number}].type", "unsupported_value")
+        parts = item.get("content") if kind == "message" else item.get("output")
+        if kind in ("message", "function_call_output") and isinstance(parts, list):
+            field = "content" if kind == "message" else "output"
+            for number, part in enumerate(parts):
+                if problem := _text_only(part.get("type"), f"input[{index}].{field}[{number}].type"):
+                    return 400, problem
     if problem := _unpaired_call(items if isinstance(items, list) else []):
         return 400, invalid_request(problem, "input", None)
-        if kind == "message" and isinstance(item.get("content"), list):
-            for number, part in enumerate(item["content"]):
-                if part.get("type") not in ("input_text", "output_text"):
-                    message = "This offline model reads text only: send parts of type 'input_text', "
-                    message += f"not {part.get('type')!r}."
-                    return 400, invalid_request(message, f"input[{index}].content[{number}].type", "unsupported_value")
     return 200, None
 
 
@@ -167,7 +177,7 @@ def to_chat(request: dict) -> dict:
         if kind == "message":
             content = item["content"]
             if isinstance(content, list):
-                content = "\n".join(part["text"] for part in content)
+                content = "\n".join(part.get("text", part.get("refusal", "")) for part in content)
             messages.append({"role": item["role"], "content": content})
         elif kind == "function_call":
             call = {"id": item["call_id"], "type": "function"}

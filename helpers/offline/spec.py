@@ -36,11 +36,27 @@ _OPTIONAL_IN_PRACTICE = {"FunctionTool": {"strict", "parameters"}}
 
 @functools.lru_cache(maxsize=1)
 def _document() -> dict:
-    document = json.loads(SCHEMAS_FILE.read_text())
+    document = _unions_as_any_of(json.loads(SCHEMAS_FILE.read_text()))
     schemas = document["components"]["schemas"]
     for name, optional in _OPTIONAL_IN_PRACTICE.items():
         schemas[name]["required"] = [field for field in schemas[name]["required"] if field not in optional]
     return document
+
+
+def _unions_as_any_of(node):
+    """Every `oneOf` read as `anyOf`: a value is accepted when it fits one of the forms, as OpenAI reads them.
+
+    The specification writes its unions as OpenAPI `oneOf` (with a `discriminator`), but
+    their forms overlap: an input item `{"role": "user", "content": [parts]}` is both an
+    EasyInputMessage and an InputMessage (an Item), and JSON Schema's `oneOf` refuses a
+    value that fits more than one form. OpenAI's API and SDKs take such a value, so here
+    fitting any one form is enough; a value that fits none is refused as before.
+    """
+    if isinstance(node, list):
+        return [_unions_as_any_of(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {("anyOf" if key == "oneOf" else key): _unions_as_any_of(value) for key, value in node.items()}
 
 
 @functools.cache
