@@ -521,3 +521,39 @@ def test_own_engines_serve_in_parallel_behind_a_forwarder(tmp_path):
     finally:
         stop_engines(engines)
     assert all(lifecycle.server_health("127.0.0.1", port) is None for port in engines.ports)
+
+
+def test_an_engine_that_drops_a_connection_without_answering_is_asked_once_more():
+    """A kept-alive connection the engine closes as the request goes out: the learner still gets the answer."""
+    answered = json.dumps(ENGINE_REPLY).encode()
+    seen = []
+
+    async def engine(reader, writer):
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+        )
+        await reader.readexactly(length)
+        seen.append(length)
+        if len(seen) > 1:  # the first request is dropped unanswered, as a closing connection drops it
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(answered)
+            )
+            writer.write(answered)
+            await writer.drain()
+        writer.close()
+
+    loop = asyncio.new_event_loop()
+    server = loop.run_until_complete(asyncio.start_server(engine, "127.0.0.1", 0))
+    port = server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    front = Served(ForwardingApp(EnginePool([f"http://127.0.0.1:{port}/v1"])))
+    try:
+        reply = _chat(front.url, "once more")
+    finally:
+        front.stop()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+    assert len(seen) == 2
+    assert reply["choices"][0]["finish_reason"] == "tool_calls"

@@ -27,6 +27,10 @@ from .asgi import Outbox
 from .errors import ENGINE_UNAVAILABLE, error_body, send_json
 
 CONNECT_TIMEOUT_SECONDS = 5.0
+# Idle connections to an engine are dropped by the front after this long, before the engine's
+# own keep-alive timeout closes them (llama-server's HTTP library closes them after 5 s):
+# a request sent on a connection the engine is closing at that moment gets no answer.
+KEEPALIVE_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 600.0  # a non-streamed reply may take long; the engine's own output cap bounds it
 # Not passed on: the pool's key replaces the learner's, the body's length is the engine's
 # to read, and hop-by-hop headers belong to one connection.
@@ -117,7 +121,9 @@ class EnginePool:
         import httpx
 
         if self._client is None:
-            limits = httpx.Limits(max_connections=None, max_keepalive_connections=self.slots)
+            limits = httpx.Limits(
+                max_connections=None, max_keepalive_connections=self.slots, keepalive_expiry=KEEPALIVE_SECONDS
+            )
             timeout = httpx.Timeout(READ_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
             self._client = httpx.AsyncClient(timeout=timeout, limits=limits)
         return self._client
@@ -198,7 +204,12 @@ class ForwardingApp:
             url = pool.url_for(engine, scope["path"], scope.get("query_string", b""))
             request = client.build_request(scope["method"], url, headers=headers, content=body)
             try:
-                response = await client.send(request, stream=True)
+                try:
+                    response = await client.send(request, stream=True)
+                except httpx.RemoteProtocolError:
+                    # The engine closed the connection without answering (a kept-alive one it
+                    # was closing as the request went out): nothing was done, so ask once more.
+                    response = await client.send(request, stream=True)
             except httpx.HTTPError as error:
                 print(f"[upstream] {url} could not be reached: {type(error).__name__}: {error}", file=sys.stderr)
                 return await send_json(send, 503, unreachable(engine, len(pool.urls)))
