@@ -256,7 +256,7 @@ def main() -> None:
     loaded = load.run_load(server.base_url, server.api_key, server.model)
     print(loaded.summary(), flush=True)
     local_server.stop(port)
-    classroom = class_load.measure()  # a class of 30: one server, then the front over own engines
+    classroom = class_load.measure()  # a class of 30: one server, the front over own engines, over llama-server
     class_load.RESULTS.write_text(json.dumps(class_load.saved(classroom), indent=1) + "\n")
 
     root = repo_root()

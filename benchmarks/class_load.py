@@ -22,7 +22,7 @@ one). Reported: p50/p95 time to first token (streamed: the first content chunk; 
 streamed: the whole reply) and latency.
 Loopback only; every request has a timeout; the run stops by itself.
 
-    python -m benchmarks.class_load            # 150 s steady per configuration, ~8 min in all
+    python -m benchmarks.class_load            # 150 s steady per configuration, about 4 min each
     python -m benchmarks.class_load --quick    # a dry run: 20 s steady, 10 learners in the burst
     python -m benchmarks.class_load --only front_llama_server --seconds 60   # one configuration, no files written
 
@@ -375,6 +375,8 @@ NOTE = [
     "requests throughout (count to 1000; 1800 tokens each, the end token banned), then 30 streamed requests",
     "at once.",
     "A learner waits for each reply before the next cell, so a slower server gets fewer requests in the same time.",
+    "The llama-server rows need a llama-server on the machine (LLAMA_SERVER or PATH; docs/engines.md); without",
+    "one, the run leaves them out.",
     "Time to first token is the first content chunk of a streamed reply and the whole reply otherwise.",
 ]
 
