@@ -8,18 +8,15 @@ table then shows that learner's requests. Lessons 10 and 13 meet the class serve
 answers too (practice failures pass through, the SDK retries the class's 429s).
 """
 
-import os
 import stat
 import subprocess
-import sys
-import time
 
 import httpx
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course_tools.isolation import free_port
+from course_tools.class_server import running_class_server
 from course_tools.recorded_outputs import cell_text, unexpected_errors
 from helpers import catalog, environment
 from helpers.classroom import Roster, cli
@@ -51,38 +48,15 @@ class ClassServer:
 def class_server(tmp_path_factory):
     """`python -m helpers.classroom start --learners 5 --engines 1`, as an instructor starts it; stopped with `stop`."""
     state = tmp_path_factory.mktemp("class-state")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHAT_TUTORIAL_STATE_DIR", str(state))
-        port = free_port()
-        env = dict(os.environ, PYTHONPATH=str(environment.repo_root()))
-        command = [sys.executable, "-m", "helpers.classroom", "start", "--learners", "5", "--port", str(port)]
-        process = subprocess.Popen(
-            [*command, "--engines", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        try:
-            deadline = time.monotonic() + 180  # the engine loads the model first
-            while time.monotonic() < deadline and process.poll() is None:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            assert process.poll() is None, process.communicate(timeout=10)
-            server = ClassServer(port, process, Roster.load(cli.keys_file()), "")
-            server.err = ""
-            yield server
-            assert cli.main(["stop"]) == 0
-            server.out, server.err = process.communicate(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-        assert process.returncode == 0
-        assert not (state / "classroom" / "class-server.json").exists()
-        roster = server.roster
-        for holder in [roster.instructor, *roster.learners.values()]:
-            assert server.out.count(holder.key) == 1, holder.name  # printed once, in the start-up table
-            assert holder.key not in server.err  # the log names learners, never their keys
+    printed = {}
+    with running_class_server(state, 5, ["--engines", "1"], printed) as (port, process, roster):
+        server = ClassServer(port, process, roster, "")
+        yield server
+    assert process.returncode == 0
+    assert not (state / "classroom" / "class-server.json").exists()
+    for holder in [roster.instructor, *roster.learners.values()]:
+        assert printed["out"].count(holder.key) == 1, holder.name  # printed once, in the start-up table
+        assert holder.key not in printed["err"]  # the log names learners, never their keys
 
 
 @pytest.fixture

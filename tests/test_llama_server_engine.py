@@ -12,17 +12,13 @@ a real llama-server, the same tests run against it too.
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
-import time
 
-import httpx
 import pytest
 
-from course_tools.isolation import free_port
-from helpers import catalog, environment
-from helpers.classroom import Roster, cli
+from course_tools.class_server import running_class_server
+from helpers import catalog
 from helpers.offline import llama_server
 
 pytestmark = pytest.mark.server
@@ -65,35 +61,12 @@ def class_on_llama_server(request, tmp_path_factory):
         binary = folder / "llama-server"
         binary.write_text(STAND_IN.format(python=sys.executable))
         binary.chmod(0o755)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHAT_TUTORIAL_STATE_DIR", str(folder / "state"))
-        port = free_port()
-        env = dict(os.environ, PYTHONPATH=str(environment.repo_root()), STAND_IN_RECORD=str(record))
-        command = [sys.executable, "-m", "helpers.classroom", "start", "--learners", "2", "--port", str(port)]
-        process = subprocess.Popen(
-            [*command, "--llama-server", str(binary)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            deadline = time.monotonic() + 180
-            while time.monotonic() < deadline and process.poll() is None:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            assert process.poll() is None, process.communicate(timeout=10)
-            yield {"port": port, "roster": Roster.load(cli.keys_file()), "record": record, "request": request}
-            assert cli.main(["stop"]) == 0
-            out, err = process.communicate(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-        assert process.returncode == 0, err
+    printed = {}
+    engine = ["--llama-server", str(binary)]
+    with running_class_server(folder / "state", 2, engine, printed, {"STAND_IN_RECORD": str(record)}) as running:
+        port, process, roster = running
+        yield {"port": port, "roster": roster, "record": record, "request": request}
+    assert process.returncode == 0, printed["err"]
 
 
 def _client(server, learner="learner-01"):

@@ -24,6 +24,7 @@ Running it:
 - processes: the supervisor and its worker, and whose server it is (owner, course_version)
 - lifecycle: start, stop, status, what the lessons use
 - engines: start_engines / stop_engines, K course offline servers behind a class server
+- llama_server: start_llama_server / stop_llama_server, llama.cpp's llama-server behind a class server
 - cli: the command lines (`python -m helpers.local_server`, `python -m helpers.offline_build`)
 
 This file imports nothing, so that a lower floor never loads the app.
