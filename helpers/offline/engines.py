@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from . import lifecycle
 from .processes import THREADS_VAR
-from .state import STATE_DIR_VAR
+from .state import STATE_DIR_VAR, free_loopback_port
 from .upstream import EnginePool
 
 
@@ -47,7 +47,6 @@ def start_engines(
     folder). Stop them with `stop_engines`.
     """
     import secrets
-    import socket
     import tempfile
 
     if count < 1:
@@ -55,11 +54,7 @@ def start_engines(
     api_key = api_key or f"engine-{secrets.token_urlsafe(18)}"
     threads = threads or split_threads(count)
     state_dir = state_dir or tempfile.mkdtemp(prefix="chat-engines-")
-    ports = []
-    for _ in range(count):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            ports.append(probe.getsockname()[1])
+    ports = [free_loopback_port() for _ in range(count)]
     engines = OwnEngines(ports, api_key, threads, state_dir)
     saved = {name: os.environ.get(name) for name in (THREADS_VAR, STATE_DIR_VAR)}
     os.environ[THREADS_VAR] = str(threads)  # read by each server's worker (processes.work)

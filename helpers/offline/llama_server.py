@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from pathlib import Path
 
 from .. import catalog
 from .model_file import model_file
-from .state import CLASSROOM, state_dir
+from .state import CLASSROOM, free_loopback_port, state_dir
 
 LLAMA_SERVER_VAR = "LLAMA_SERVER"  # the binary's path, when it is not on PATH
 DEFAULT_SLOTS = 8  # requests at once; BENCHMARKS.md's class rows were measured with 8
@@ -82,12 +81,6 @@ def command(binary: str, *, port: int, api_key: str, slots: int, threads: int, m
     ]  # fmt: skip
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((catalog.OFFLINE_HOST, 0))
-        return probe.getsockname()[1]
-
-
 def start_llama_server(
     binary: str | None = None, *, slots: int = DEFAULT_SLOTS, threads: int | None = None, api_key: str | None = None
 ) -> LlamaServer:
@@ -105,7 +98,7 @@ def start_llama_server(
         )
     threads = threads or os.cpu_count() or 1
     api_key = api_key or f"engine-{secrets.token_urlsafe(18)}"
-    port = _free_port()
+    port = free_loopback_port()
     log = state_dir(CLASSROOM) / f"llama-server-{port}.log"
     args = command(found, port=port, api_key=api_key, slots=slots, threads=threads, model=str(model_file()))
     with open(log, "w") as output:

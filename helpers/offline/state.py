@@ -10,6 +10,7 @@ CHAT_TUTORIAL_BUILD_DIR holds the offline model's build state.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 from .. import catalog
@@ -51,3 +52,10 @@ def configured_port() -> int:
 
 def configured_api_key() -> str:
     return get_setting(catalog.OFFLINE_API_KEY_VAR).value or catalog.OFFLINE_API_KEY
+
+
+def free_loopback_port() -> int:
+    """A port free on 127.0.0.1 now, for a server the course starts there (own engines, llama-server)."""
+    with socket.socket() as probe:
+        probe.bind((catalog.OFFLINE_HOST, 0))
+        return probe.getsockname()[1]
