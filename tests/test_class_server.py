@@ -334,6 +334,54 @@ def test_the_usage_pages_answer_only_the_instructors_computer_or_key(tmp_path):
     assert b"learner-02" in page and roster.learners["learner-02"].key.encode() not in page
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+def test_the_books_are_settled_before_the_reply_s_last_byte_reaches_the_learner(tmp_path, streamed):
+    # A learner who has the whole reply may look at the limit headers or the usage page at
+    # once: the reservation must already be replaced by the reply's usage (it once raced).
+    # The client is done at the content-length or at [DONE]; the engine's empty closing
+    # message may come later, after the client has moved on.
+    roster = Roster.issue(1, tmp_path / "keys.json")
+    usage = {"prompt_tokens": 7, "completion_tokens": 5, "total_tokens": 12}
+    if streamed:
+        chunks = [f"data: {json.dumps({'choices': [], 'usage': usage})}\n\n".encode(), b"data: [DONE]\n\n", b""]
+        headers = [(b"content-type", b"text/event-stream")]
+    else:
+        reply = json.dumps({"object": "chat.completion", "usage": usage}).encode()
+        chunks = [reply[:10], reply[10:], b""]
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(reply)).encode())]
+
+    async def engine(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        for index, chunk in enumerate(chunks):
+            await send({"type": "http.response.body", "body": chunk, "more_body": index < len(chunks) - 1})
+
+    front = ClassFront(engine, roster, Limits(requests_per_minute=10, tokens_per_minute=1000))
+    books_as_each_chunk_leaves = []
+
+    async def send(message):
+        if message["type"] == "http.response.body":
+            remaining = dict(front.limiter.headers("learner-01"))[b"x-ratelimit-remaining-tokens"]
+            row = next(row for row in front.usage.rows() if row["name"] == "learner-01")
+            books = (int(remaining), row["requests"], row["input_tokens"], row["output_tokens"])
+            books_as_each_chunk_leaves.append(books)
+
+    async def receive():
+        return {"type": "http.request", "body": json.dumps({"model": MODEL, "max_completion_tokens": 200}).encode()}
+
+    key = roster.learners["learner-01"].key
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/chat/completions",
+        "headers": [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 50000),
+    }
+    asyncio.run(front(scope, receive, send))
+    settled = (1000 - 12, 1, 7, 5)
+    assert books_as_each_chunk_leaves[0] != settled  # still reserved while the reply is under way
+    assert books_as_each_chunk_leaves[1:] == [settled, settled]  # the chunk that completes it, and after
+
+
 @server
 def test_keys_never_appear_in_full_in_the_logs(make_class, caplog):
     caplog.set_level("INFO", logger="helpers.classroom")

@@ -86,13 +86,28 @@ class _ReplyMeter:
         self.pending = b""
         self.usage: dict | None = None
         self.text: list[str] = []
+        self.length: int | None = None  # the reply's content-length, when it has one
+        self.received = 0
+        self.ended = False  # a stream's last event ([DONE], or the Responses API's final event) has passed
 
     def start(self, message) -> None:
         self.status = message["status"]
-        content_type = dict(message.get("headers", [])).get(b"content-type", b"")
-        self.streamed = content_type.startswith(b"text/event-stream")
+        headers = dict(message.get("headers", []))
+        self.streamed = headers.get(b"content-type", b"").startswith(b"text/event-stream")
+        try:
+            self.length = int(headers[b"content-length"])
+        except (KeyError, ValueError):
+            self.length = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether a client already has everything it will read (it need not wait for the last message)."""
+        if self.streamed:
+            return self.ended
+        return self.length is not None and self.received >= self.length
 
     def feed(self, chunk: bytes) -> None:
+        self.received += len(chunk)
         if not self.streamed:
             if len(self.raw) < _REPLY_LIMIT:
                 self.raw += chunk
@@ -106,6 +121,8 @@ class _ReplyMeter:
         if not line.startswith(b"data:"):
             return
         data = line[5:].strip()
+        if data == b"[DONE]":
+            self.ended = True
         if not data or data == b"[DONE]":
             return
         try:
@@ -116,8 +133,9 @@ class _ReplyMeter:
             return
         if event.get("usage"):
             self.usage = event["usage"]
-        if event.get("type") == "response.completed":  # the Responses API's last event
-            self.usage = (event.get("response") or {}).get("usage") or self.usage
+        if event.get("type") in ("response.completed", "response.incomplete", "response.failed"):
+            self.usage = (event.get("response") or {}).get("usage") or self.usage  # the Responses API's last event
+            self.ended = True
         if isinstance(event.get("delta"), str):  # the Responses API's text deltas
             self.text.append(event["delta"])
         for choice in event.get("choices") or []:
@@ -200,6 +218,21 @@ class ClassFront:
         meter = _ReplyMeter(body)
         extra_headers = decision.headers if decision else []
         practice = False
+        booked: tuple[int, int, bool] | None = None
+
+        def book() -> tuple[int, int, bool]:
+            """Settle the key's tokens and record usage, once: before the reply's last byte goes out
+            (its content-length reached, a stream's last event, or the last message), so a client
+            that has its whole reply sees the books already right."""
+            nonlocal booked
+            if booked is None:
+                booked = meter.tokens()
+                if decision is not None and practice:  # asked for with X-Practice-Fail: no model work, not counted
+                    self.limiter.refund(holder.name, decision.ticket)
+                elif decision is not None:
+                    self.limiter.settle(holder.name, decision.ticket, booked[0] + booked[1])
+                self.usage.record(holder.name, status=meter.status, input_tokens=booked[0], output_tokens=booked[1])
+            return booked
 
         async def send_and_meter(message):
             nonlocal practice
@@ -210,6 +243,8 @@ class ClassFront:
                     message = dict(message, headers=[*message.get("headers", []), *extra_headers])
             elif message["type"] == "http.response.body":
                 meter.feed(message.get("body", b""))
+                if meter.complete or not message.get("more_body", False):
+                    book()
             await send(message)
 
         headers = [(name, value) for name, value in scope["headers"] if name != b"authorization"]
@@ -219,12 +254,7 @@ class ClassFront:
         try:
             await self.app(dict(scope, headers=headers), replay(raw, receive), send_and_meter)
         finally:
-            input_tokens, output_tokens, estimated = meter.tokens()
-            if decision is not None and practice:  # asked for with X-Practice-Fail: no model work, not counted
-                self.limiter.refund(holder.name, decision.ticket)
-            elif decision is not None:
-                self.limiter.settle(holder.name, decision.ticket, input_tokens + output_tokens)
-            self.usage.record(holder.name, status=meter.status, input_tokens=input_tokens, output_tokens=output_tokens)
+            input_tokens, output_tokens, estimated = book()  # a reply cut short is booked here
             log.info(
                 "%s %s %s %s -> %s, %s in / %s out%s, %.2f s",
                 meter.status,
