@@ -485,6 +485,24 @@ def test_responses_refuse_a_malformed_content_part_as_openai_does(client, part, 
     assert words in caught.value.message and "not one of the forms" not in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("item", "param", "code", "words"),
+    [
+        ({"role": "robot", "content": "hi"}, "input[0].role", "invalid_value", "Supported values are: 'user'"),
+        ({"type": "function_call_output", "call_id": "call_1"}, "input[0].output", "missing_required_parameter", ""),
+        ({"type": "funky"}, "input[0].type", "invalid_value", "'function_call_output'"),
+    ],
+    ids=["unknown-role", "tool-output-without-output", "unknown-type"],
+)
+def test_responses_name_what_is_wrong_with_an_input_item(client, item, param, code, words):
+    # The item unions overlap (a message is an EasyInputMessage and an Item): the error must
+    # come from the form the item was meant as, not from one it never tried to be.
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(model=MODEL, input=[item], max_output_tokens=16)
+    assert (caught.value.param, caught.value.code) == (param, code)
+    assert words in caught.value.message
+
+
 def test_responses_echo_the_reasoning_and_verbosity_asked_for(client):
     # OpenAI echoes `reasoning` and `text.verbosity` in the Response; the offline model has no
     # reasoning, so no reasoning item and no reasoning tokens, but the settings read back as sent.

@@ -127,28 +127,55 @@ def _most_telling(error):
 
     A branch is out if the value has the wrong JSON type for it, or if its
     discriminator (`type` or `role`) does not match; of the rest, the deepest error wins.
+    A branch that needs a discriminator the value lacks is out too, unless that leaves no
+    branch and no discriminator value to name (then the missing field is the news).
     """
     while error.validator in ("anyOf", "oneOf") and error.context:
         depth = len(error.absolute_path)
         branches: dict = {}
         for sub in error.context:
             branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-        meant = []
+        meant, lacking = [], []
         for subs in branches.values():
             if any(sub.validator == "type" and len(sub.absolute_path) == depth for sub in subs):
                 continue
-            if any(
-                sub.validator in ("enum", "const")
-                and len(sub.absolute_path) == depth + 1
-                and sub.absolute_path[-1] in _DISCRIMINATORS
-                for sub in subs
-            ):
+            if any(_wrong_value_of_discriminator(sub, depth) for sub in subs):
+                continue
+            if any(_lacks_discriminator(sub, depth) for sub in subs):
+                lacking.extend(subs)
                 continue
             meant.extend(subs)
         if not meant:  # no branch takes this value
-            return _wrong_discriminator(error) or error
+            named = _wrong_discriminator(error)
+            if named is not None or not lacking:
+                return named or error
+            meant = lacking
         error = max(meant, key=lambda sub: len(sub.absolute_path))
     return error
+
+
+def _wrong_value_of_discriminator(sub, depth: int) -> bool:
+    """`type` or `role` set to a value this branch does not take (an enum, a const, or a nullable enum)."""
+    if len(sub.absolute_path) != depth + 1 or sub.absolute_path[-1] not in _DISCRIMINATORS:
+        return False
+    return sub.validator in ("enum", "const") or (sub.validator == "anyOf" and bool(_allowed_values(sub)))
+
+
+def _allowed_values(sub) -> list:
+    if sub.validator == "enum":
+        return list(sub.validator_value)
+    if sub.validator == "const":
+        return [sub.validator_value]
+    if sub.validator == "anyOf":  # e.g. ItemReference's type: "item_reference" or null
+        return [value for part in sub.context for value in _allowed_values(part) if value is not None]
+    return []
+
+
+def _lacks_discriminator(sub, depth: int) -> bool:
+    if sub.validator != "required" or len(sub.absolute_path) != depth:
+        return False
+    missing = sub.message.split("'")[1] if "'" in sub.message else ""
+    return missing in _DISCRIMINATORS
 
 
 _DISCRIMINATORS = ("type", "role")
@@ -156,19 +183,13 @@ _DISCRIMINATORS = ("type", "role")
 
 def _wrong_discriminator(error):
     """For a `type` (or `role`) no branch knows: one enum error that lists every value the branches accept."""
-    wrong = [
-        sub
-        for sub in error.context
-        if sub.validator in ("enum", "const")
-        and sub.absolute_path
-        and sub.absolute_path[-1] in _DISCRIMINATORS
-        and len(sub.absolute_path) == len(error.absolute_path) + 1
-    ]
+    depth = len(error.absolute_path)
+    wrong = [sub for sub in error.context if _wrong_value_of_discriminator(sub, depth)]
     if not wrong or len({sub.absolute_path[-1] for sub in wrong}) != 1:
         return None
     allowed = []
     for sub in wrong:
-        for option in sub.validator_value if sub.validator == "enum" else [sub.validator_value]:
+        for option in _allowed_values(sub):
             if option not in allowed:
                 allowed.append(option)
     first = wrong[0]
