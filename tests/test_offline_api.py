@@ -489,10 +489,11 @@ def test_responses_refuse_a_malformed_content_part_as_openai_does(client, part, 
     ("item", "param", "code", "words"),
     [
         ({"role": "robot", "content": "hi"}, "input[0].role", "invalid_value", "Supported values are: 'user'"),
+        ({"type": "message", "role": "wizard", "content": "hi"}, "input[0].role", "invalid_value", "'assistant'"),
         ({"type": "function_call_output", "call_id": "call_1"}, "input[0].output", "missing_required_parameter", ""),
         ({"type": "funky"}, "input[0].type", "invalid_value", "'function_call_output'"),
     ],
-    ids=["unknown-role", "tool-output-without-output", "unknown-type"],
+    ids=["unknown-role", "unknown-role-of-a-typed-message", "tool-output-without-output", "unknown-type"],
 )
 def test_responses_name_what_is_wrong_with_an_input_item(client, item, param, code, words):
     # The item unions overlap (a message is an EasyInputMessage and an Item): the error must

@@ -185,7 +185,9 @@ def _wrong_discriminator(error):
     """For a `type` (or `role`) no branch knows: one enum error that lists every value the branches accept."""
     depth = len(error.absolute_path)
     wrong = [sub for sub in error.context if _wrong_value_of_discriminator(sub, depth)]
-    if not wrong or len({sub.absolute_path[-1] for sub in wrong}) != 1:
+    if len({sub.absolute_path[-1] for sub in wrong}) > 1:
+        wrong = _the_one_wrong_discriminator(error, wrong)
+    if not wrong:
         return None
     allowed = []
     for sub in wrong:
@@ -195,6 +197,34 @@ def _wrong_discriminator(error):
     first = wrong[0]
     first.validator, first.validator_value = "enum", allowed
     return first
+
+
+def _the_one_wrong_discriminator(error, wrong: list) -> list:
+    """Both `type` and `role` are wrong somewhere: keep the one that is wrong in a branch taking the other.
+
+    `{"type": "message", "role": "wizard"}` is a message (a branch with a `type` of "message"
+    refuses only its role), so the role is named, not every item type there is.
+    """
+    value = error.instance if isinstance(error.instance, dict) else {}
+    by_branch: dict = {}
+    for sub in wrong:
+        by_branch.setdefault(sub.relative_schema_path[0], set()).add(sub.absolute_path[-1])
+    kept = set()
+    for branch, names in by_branch.items():
+        others = [name for name in _DISCRIMINATORS if name in value and name not in names]
+        if len(names) == 1 and others and all(name in _properties(error.validator_value[branch]) for name in others):
+            kept |= names
+    return [sub for sub in wrong if sub.absolute_path[-1] in kept] if len(kept) == 1 else []
+
+
+def _properties(schema: dict) -> set:
+    """The property names a schema (following $ref and allOf) describes."""
+    if "$ref" in schema:
+        schema = _document()["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    names = set(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        names |= _properties(part)
+    return names
 
 
 def _is_type(value, kind: str) -> bool:
