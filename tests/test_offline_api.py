@@ -442,8 +442,12 @@ def test_responses_take_every_form_of_a_text_message(client, items):
 
 @pytest.mark.parametrize(
     "part",
-    [INPUT_IMAGE, {"type": "input_image", "file_id": "file-abc123", "detail": "low"}],
-    ids=["image_url", "file_id"],
+    [
+        INPUT_IMAGE,
+        {"type": "input_image", "file_id": "file-abc123", "detail": "low"},
+        {"type": "input_image", "image_url": PIXEL},  # detail left out: the SDK says it defaults to auto
+    ],
+    ids=["image_url", "file_id", "no-detail"],
 )
 def test_responses_refuse_an_image_as_a_text_only_model_does(client, part):
     """The spec takes the image part; the offline model, which reads text only, refuses it as chat does."""

@@ -31,7 +31,13 @@ _TYPE_NAMES = {
 
 # Marked required in the specification, but OpenAI's API and its own SDK examples
 # (client.responses.create(tools=[{"type": "function", "name": ..., ...}])) do without.
-_OPTIONAL_IN_PRACTICE = {"FunctionTool": {"strict", "parameters"}}
+# An input_image's `detail`: required in InputImageContent, yet the SDK documents it as
+# "Defaults to `auto`" (openai-python src/openai/types/responses/response_input_image_param.py,
+# commit 174a428, read 2026-11-30), the spec's own InputImageContentParamAutoParam (images in
+# a function call's output) requires only `type`, and Responses code in the wild sends
+# {"type": "input_image", "image_url": ...} without it. Refusing it would fail a learner's
+# copied example offline that OpenAI answers.
+_OPTIONAL_IN_PRACTICE = {"FunctionTool": {"strict", "parameters"}, "InputImageContent": {"detail"}}
 
 
 @functools.lru_cache(maxsize=1)
