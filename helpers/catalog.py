@@ -608,10 +608,12 @@ PRICES: dict[str, Price] = {
         2.50,
         None,
         Source(
-            _GEMINI_3_6.url,
-            CHECKED,
-            note="not re-read on Google's pricing page on 2026-11-30 (no stored copy had this row); "
-            "APIYI's docs quote the same $0.30 in, $2.50 out",
+            "https://ai.google.dev/gemini-api/docs/pricing",
+            RECHECKED,
+            note="the page itself not opened here; its rows as transcribed verbatim on 2026-10-07 "
+            "(github.com/api-evangelist/deepmind plans/deepmind-plans-pricing.yml: 'Gemini 3.5 Flash-Lite "
+            "input $0.30 (text / image / video / audio)', 'output $2.50'), read 2026-11-30; APIYI's docs "
+            "quote the same",
         ),
     ),
     "gemini-3.6-flash": Price(
