@@ -444,6 +444,10 @@ _OPENAI_REASONING = Source(
 )
 _GEMINI_OPENAI = Source("https://ai.google.dev/gemini-api/docs/openai", CHECKED)
 _GEMINI_3_6 = Source("https://ai.google.dev/gemini-api/docs/whats-new-gemini-3.6", CHECKED)
+# The same page as it reads now (moved under generate-content/): 3.6 Flash and 3.5 Flash-Lite are
+# "previous-generation releases in the Gemini 3 series and remain available for production use";
+# the newest Flash is Gemini 3.8 Flash.
+_GEMINI_3_6_NOW_URL = "https://ai.google.dev/gemini-api/docs/generate-content/whats-new-gemini-3.6"
 _GPT6_LUNA = Source(
     "https://developers.openai.com/api/docs/models/gpt-6-luna",
     RECHECKED,
@@ -608,12 +612,10 @@ PRICES: dict[str, Price] = {
         2.50,
         None,
         Source(
-            "https://ai.google.dev/gemini-api/docs/pricing",
+            _GEMINI_3_6_NOW_URL,
             RECHECKED,
-            note="the page itself not opened here; its rows as transcribed verbatim on 2026-10-07 "
-            "(github.com/api-evangelist/deepmind plans/deepmind-plans-pricing.yml: 'Gemini 3.5 Flash-Lite "
-            "input $0.30 (text / image / video / audio)', 'output $2.50'), read 2026-11-30; APIYI's docs "
-            "quote the same",
+            note="'$0.30/1M input tokens and $2.50/1M output tokens' read on the page; Google's pricing page "
+            "as transcribed verbatim on 2026-10-07 (github.com/api-evangelist/deepmind) has the same",
         ),
     ),
     "gemini-3.6-flash": Price(
@@ -621,10 +623,11 @@ PRICES: dict[str, Price] = {
         7.50,
         None,
         Source(
-            _GEMINI_3_6.url,
-            CHECKED,
-            note="the standard rate; models.dev quotes https://ai.google.dev/gemini-api/docs/pricing with an "
-            "introductory $0.75 in, $3.75 out until 2026-12-31. Not re-read on Google's page",
+            _GEMINI_3_6_NOW_URL,
+            RECHECKED,
+            note="'$1.50/1M input tokens and $7.50/1M output tokens' read on the page. The introductory $0.75 in, "
+            "$3.75 out until 2026-12-31 that models.dev gave this model is Gemini 3.8 Flash's on Google's "
+            "pricing page (as transcribed verbatim on 2026-10-07)",
         ),
     ),
     # Models on your own machine cost electricity, not tokens.
