@@ -123,7 +123,8 @@ class _ReplyMeter:
         data = line[5:].strip()
         if data == b"[DONE]":
             self.ended = True
-        if not data or data == b"[DONE]":
+            return
+        if not data:
             return
         try:
             event = json.loads(data)

@@ -180,8 +180,12 @@ def _allowed_values(sub) -> list:
 def _lacks_discriminator(sub, depth: int) -> bool:
     if sub.validator != "required" or len(sub.absolute_path) != depth:
         return False
-    missing = sub.message.split("'")[1] if "'" in sub.message else ""
-    return missing in _DISCRIMINATORS
+    return _quoted_name(sub, "") in _DISCRIMINATORS
+
+
+def _quoted_name(error, otherwise: str) -> str:
+    """The property a `required` or `additionalProperties` error names ("'role' is a required property")."""
+    return error.message.split("'")[1] if "'" in error.message else otherwise
 
 
 _DISCRIMINATORS = ("type", "role")
@@ -251,7 +255,7 @@ def _describe(error) -> dict:
     value, rule, limit = error.instance, error.validator, error.validator_value
     shown = json.dumps(value) if not isinstance(value, str) else repr(value)
     if rule == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else str(limit)
+        missing = _quoted_name(error, str(limit))
         where = f"{param}.{missing}" if param else missing
         return invalid_request(f"Missing required parameter: '{where}'.", where, "missing_required_parameter")
     if rule in ("type", "anyOf", "oneOf"):
@@ -313,7 +317,7 @@ def _describe(error) -> dict:
             "invalid_value",
         )
     if rule == "additionalProperties":
-        extra = error.message.split("'")[1] if "'" in error.message else "?"
+        extra = _quoted_name(error, "?")
         where = f"{param}.{extra}" if param else extra
         return invalid_request(f"Unknown parameter: '{where}'.", where, "unknown_parameter")
     return invalid_request(f"Invalid value for '{param}': {error.message}.", param, "invalid_value")
